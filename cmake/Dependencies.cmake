@@ -1,0 +1,25 @@
+# Every dependency comes from a Debian package (scripts/deps.sh installs them),
+# found with find_package or pkg-config. Nothing is vendored or downloaded.
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(GTest REQUIRED)
+find_package(ZLIB REQUIRED)
+pkg_check_modules(CAPSTONE REQUIRED IMPORTED_TARGET capstone)
+# Optional at this stage: used by later layers (lessons/, ui/) and by the
+# Unicorn lockstep oracle. Each is reported so a missing one is visible.
+pkg_check_modules(UNICORN IMPORTED_TARGET unicorn)
+pkg_check_modules(LUA IMPORTED_TARGET lua5.4)
+pkg_check_modules(GLFW IMPORTED_TARGET glfw3)
+find_path(IMGUI_INCLUDE_DIR imgui.h PATH_SUFFIXES imgui)
+find_library(IMGUI_LIBRARY imgui)
+set(IMGUI_BACKENDS_DIR /usr/share/doc/libimgui-dev/examples/backends)
+foreach(dep UNICORN LUA GLFW)
+  if(${dep}_FOUND)
+    message(STATUS "virtscope: ${dep} ${${dep}_VERSION} found")
+  else()
+    message(STATUS "virtscope: ${dep} not found (the features that need it are off)")
+  endif()
+endforeach()
+if(IMGUI_INCLUDE_DIR AND IMGUI_LIBRARY)
+  message(STATUS "virtscope: Dear ImGui found at ${IMGUI_INCLUDE_DIR}")
+endif()

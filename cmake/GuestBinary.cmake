@@ -1,0 +1,23 @@
+# Guest programs written in assembly (GNU as, 16/32-bit) are assembled by the
+# project's own build and embedded into host code as a byte array:
+#   virtscope_guest_blob(TARGET_VAR NAME SOURCE LOAD_ADDRESS)   (SOURCE relative to the project root)
+# produces ${CMAKE_CURRENT_BINARY_DIR}/NAME.blob.cpp defining
+#   extern const unsigned char NAME[]; extern const unsigned NAME_size;
+# and appends that file to the list variable TARGET_VAR.
+find_program(VIRTSCOPE_AS as REQUIRED)
+find_program(VIRTSCOPE_LD ld REQUIRED)
+
+function(virtscope_guest_blob out_var name source load_address)
+  set(obj ${CMAKE_CURRENT_BINARY_DIR}/${name}.o)
+  set(bin ${CMAKE_CURRENT_BINARY_DIR}/${name}.bin)
+  set(cpp ${CMAKE_CURRENT_BINARY_DIR}/${name}.blob.cpp)
+  add_custom_command(
+    OUTPUT ${cpp}
+    COMMAND ${VIRTSCOPE_AS} --32 -o ${obj} ${PROJECT_SOURCE_DIR}/${source}
+    COMMAND ${VIRTSCOPE_LD} -m elf_i386 -N -e 0 -Ttext=${load_address} --oformat binary -o ${bin} ${obj}
+    COMMAND ${CMAKE_COMMAND} -DBIN=${bin} -DOUT=${cpp} -DNAME=${name} -P ${PROJECT_SOURCE_DIR}/cmake/EmbedBlob.cmake
+    DEPENDS ${PROJECT_SOURCE_DIR}/${source} ${PROJECT_SOURCE_DIR}/cmake/EmbedBlob.cmake
+    COMMENT "Assembling guest program ${name}"
+    VERBATIM)
+  set(${out_var} ${${out_var}} ${cpp} PARENT_SCOPE)
+endfunction()

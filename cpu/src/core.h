@@ -1,0 +1,425 @@
+// The interpreter's private machinery: the decoded instruction record, faults
+// as values, lazily evaluated status flags, segmented + paged memory access
+// through a small software TLB, and the block cache. Instruction handlers
+// (insn_*.cpp) see this; users of the CPU see cpu.h only.
+#pragma once
+
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "virtscope/cpu/bus.h"
+#include "virtscope/cpu/cpu.h"
+#include "virtscope/cpu/opcode_table.h"
+#include "virtscope/cpu/state.h"
+#include "virtscope/trace/event.h"
+
+namespace vs::cpu {
+
+// ---------------------------------------------------------------- faults ----
+// A handler returns a Fault; "no fault" is the common case. Exceptions are
+// values handed back to the run loop, which delivers them and emits the event
+// (no setjmp/longjmp anywhere).
+namespace vec {
+constexpr uint8_t DE = 0, DB = 1, NMI = 2, BP = 3, OF = 4, BR = 5, UD = 6, NM = 7, DF = 8;
+constexpr uint8_t TS = 10, NP = 11, SS = 12, GP = 13, PF = 14, MF = 16, AC = 17, MC = 18;
+}  // namespace vec
+
+struct Fault {
+  static constexpr uint8_t kNone = 0xFF;
+  static constexpr uint8_t kUnsupported = 0xFE;  // a feature virtscope does not model yet
+  static constexpr uint8_t kShutdown = 0xFD;     // triple fault: the CPU stops (reset event)
+  uint8_t vector = kNone;
+  bool has_error_code = false;
+  uint32_t error_code = 0;
+  explicit operator bool() const { return vector != kNone; }
+};
+inline Fault fault(uint8_t vector) { return Fault{vector, false, 0}; }
+inline Fault fault(uint8_t vector, uint32_t error_code) { return Fault{vector, true, error_code}; }
+inline Fault gp(uint32_t error_code = 0) { return fault(vec::GP, error_code); }
+inline Fault ud() { return fault(vec::UD); }
+
+// ------------------------------------------------------- decoded records ----
+class Core;
+struct Insn;
+using Handler = Fault (*)(Core&, const Insn&);
+
+// One decoded instruction. Everything the handler needs is precomputed here
+// so executing it again from the block cache costs no decoding.
+struct Insn {
+  Handler fn;              // semantic function chosen by the opcode table row and width
+  uint32_t disp;           // displacement (ModRM), moffs, or relative branch target offset
+  uint32_t imm;            // first immediate (sign-extended where the row says Ibs/Jb)
+  uint32_t addr_mask;      // 0xFFFF for 16-bit addressing, 0xFFFFFFFF for 32-bit
+  uint16_t imm2;           // second immediate: ENTER's level, far pointer selector
+  uint16_t row;            // index into opcode_table()
+  uint8_t len;             // bytes, prefixes included
+  uint8_t op;              // last opcode byte (register-in-opcode forms, condition codes)
+  uint8_t mod, reg, rm;    // ModRM fields (mod 3 = register operand)
+  uint8_t base, index, scale;  // effective address: base/index are GPRs, 8 = none
+  uint8_t seg;             // segment of the memory operand (default or override)
+  uint8_t rep;             // 0, 0xF2 (REPNE) or 0xF3 (REP/REPE)
+  uint8_t o32;             // operand-size attribute is 32
+  uint8_t a32;             // address-size attribute is 32
+  uint8_t end;             // ends the decoded block (control transfer / mode change)
+};
+
+// ----------------------------------------------------------------- flags ----
+// Status flags are computed lazily (SDM Vol. 1 §3.4.3.1 defines them): an ALU
+// operation records its operands, result and kind; a flag is worked out only
+// when read. Each flag has exactly one accessor below.
+enum class LazyOp : uint8_t { None, Add, AddCarry, Sub, SubBorrow, Logic };
+
+// --------------------------------------------------------------- the TLB ----
+// The CPU's own small translation cache from linear page to host pointer (not
+// the architectural TLB model, which lives in mmu/). Tags hold the linear page
+// base; a separate tag per access kind lets a page be readable but not
+// writable here (ROM, read-only PTEs, pages holding decoded code).
+struct TlbEntry {
+  static constexpr uint32_t kInvalid = 1;  // never equal to a page-aligned tag
+  uint32_t read_tag = kInvalid, write_tag = kInvalid, exec_tag = kInvalid;
+  uint32_t phys_page = 0;
+  intptr_t addend = 0;  // host address = linear + addend
+};
+
+// A memory operand resolved for a read-modify-write: either a host pointer or,
+// for MMIO and page-crossing accesses, the linear address to split.
+struct MemRef {
+  uint8_t* host = nullptr;
+  uint32_t lin = 0;
+  bool user = false;
+};
+
+// Precomputed per-segment access window (from the descriptor cache).
+// A segment that may not be read (or written) has an empty window for that
+// access (hi below lo), so one comparison pair checks limit, type and
+// null-selector use together.
+struct SegWindow {
+  uint32_t base = 0;
+  uint32_t lo = 0;               // lowest valid offset
+  int64_t read_hi = 0xFFFF;      // highest valid offset for reads, -1 = none
+  int64_t write_hi = 0xFFFF;     // highest valid offset for writes, -1 = none
+};
+
+// ------------------------------------------------------------ block cache ----
+struct Block {
+  uint32_t phys = 0;       // physical address of the first instruction
+  uint32_t gen = 0;        // page generation when decoded (self-modifying code check)
+  uint8_t mode = 0;        // CS.D when decoded
+  uint16_t count = 0;      // instructions (a sentinel follows them)
+  uint32_t first = 0;      // index of the first Insn in the arena
+};
+
+// ------------------------------------------------------------------ Core ----
+class Core {
+ public:
+  Core(MemoryBus& mem, IoBus& io, trace::EventLog& log, const CpuConfig& config);
+
+  // --- architectural state ---
+  CpuState s;              // registers etc.; s.eflags holds the non-lazy bits
+  SegWindow win[kSegCount];
+  CpuConfig config;
+  uint64_t icount = 0;     // instructions retired: the virtual clock
+
+  // --- outside world ---
+  MemoryBus& mem;
+  IoBus& io;
+  trace::EventLog& log;
+  Translator* translator = nullptr;
+  CpuHooks* hooks = nullptr;
+  InterruptController* pic = nullptr;
+  bool irq_line = false;   // INTR pin level
+  bool nmi_pending = false;
+  uint32_t a20_mask = 0xFFFFFFFF;
+
+  // --- run-loop control ---
+  bool attention = false;  // leave the block loop at the next instruction boundary
+  bool stop_requested = false;
+  RunStop stop_reason = RunStop::Budget;
+
+  // ----------------------------------------------------- registers -------
+  uint32_t& gpr(unsigned r) { return s.gpr[r]; }
+  template <unsigned W>
+  uint32_t reg(unsigned r) const {
+    if constexpr (W == 8) return r < 4 ? s.gpr[r] & 0xFF : (s.gpr[r - 4] >> 8) & 0xFF;
+    else if constexpr (W == 16) return s.gpr[r] & 0xFFFF;
+    else return s.gpr[r];
+  }
+  template <unsigned W>
+  void set_reg(unsigned r, uint32_t v) {
+    if constexpr (W == 8) {
+      if (r < 4) s.gpr[r] = (s.gpr[r] & ~0xFFu) | (v & 0xFF);
+      else s.gpr[r - 4] = (s.gpr[r - 4] & ~0xFF00u) | ((v & 0xFF) << 8);
+    } else if constexpr (W == 16) {
+      s.gpr[r] = (s.gpr[r] & 0xFFFF0000u) | (v & 0xFFFF);
+    } else {
+      s.gpr[r] = v;
+    }
+  }
+  uint32_t ea(const Insn& in) const {
+    uint32_t base = in.base < 8 ? s.gpr[in.base] : 0;
+    uint32_t index = in.index < 8 ? s.gpr[in.index] << in.scale : 0;
+    return (in.disp + base + index) & in.addr_mask;
+  }
+
+  // -------------------------------------------------------- flags --------
+  LazyOp lazy_op = LazyOp::None;
+  uint8_t lazy_bits = 32;            // operand width of the last lazy operation
+  uint32_t lazy_mask = 0;            // which of the six status flags are lazy
+  uint32_t lazy_a = 0, lazy_b = 0, lazy_res = 0;
+
+  template <unsigned W>
+  void set_lazy(LazyOp op, uint32_t a, uint32_t b, uint32_t res, uint32_t mask = flag::kArith) {
+    lazy_op = op; lazy_bits = W; lazy_a = a; lazy_b = b; lazy_res = res; lazy_mask = mask;
+  }
+  bool cf() const;
+  bool pf() const;
+  bool af() const;
+  bool zf() const;
+  bool sf() const;
+  bool of() const;
+  bool df() const { return s.eflags & flag::DF; }
+  // Freeze CF into EFLAGS before an operation that keeps it (INC, DEC).
+  void pin_cf() {
+    if (lazy_mask & flag::CF) {
+      s.eflags = cf() ? s.eflags | flag::CF : s.eflags & ~flag::CF;
+      lazy_mask &= ~flag::CF;
+    }
+  }
+  // Set some status flags eagerly (shifts, multiplies, BCD...).
+  void set_flags(uint32_t mask, uint32_t values) {
+    // Only lazily-defined flags this write does not replace need computing.
+    if (lazy_mask & ~mask) materialize_flags();
+    else lazy_mask = 0;
+    s.eflags = (s.eflags & ~mask) | (values & mask);
+  }
+  void set_flag(uint32_t bit, bool on) { set_flags(bit, on ? bit : 0); }
+  // Turn lazy flags into bits in s.eflags.
+  void materialize_flags();
+  uint32_t eflags() { materialize_flags(); return s.eflags; }
+  // Write EFLAGS under the rules of POPF/IRET (mask says which bits may change).
+  void write_eflags(uint32_t value, uint32_t changeable);
+  // SF, ZF, PF from a result (for eager flag setters).
+  template <unsigned W>
+  static uint32_t szp(uint32_t res) {
+    constexpr uint32_t m = W == 32 ? 0xFFFFFFFFu : (1u << W) - 1;
+    uint32_t f = 0;
+    if ((res & m) == 0) f |= flag::ZF;
+    if (res & (1u << (W - 1))) f |= flag::SF;
+    if (!__builtin_parity(res & 0xFF)) f |= flag::PF;
+    return f;
+  }
+  bool condition(unsigned cc) const;  // Jcc/SETcc/CMOVcc condition (SDM Vol. 1 Appendix B)
+
+  // ------------------------------------------------------- privilege -----
+  bool protected_mode() const { return s.cr0 & cr0::PE; }
+  bool v86() const { return s.eflags & flag::VM; }
+  unsigned cpl() const { return s.cpl; }
+  unsigned iopl() const { return (s.eflags >> 12) & 3; }
+
+  // --------------------------------------------------------- memory ------
+  static constexpr unsigned kTlbSize = 256;
+  TlbEntry tlb[2][kTlbSize];  // [user access][index]
+  bool user_access() const { return s.cpl == 3; }
+
+  Fault check_segment(unsigned seg, uint32_t off, unsigned size, bool write) const {
+    const SegWindow& w = win[seg];
+    if (off < w.lo || int64_t(off) + size - 1 > (write ? w.write_hi : w.read_hi)) return segment_fault(seg, write);
+    return {};
+  }
+  Fault segment_fault(unsigned seg, bool write) const;
+
+  // Linear address reads/writes (paging + TLB; no segmentation).
+  template <unsigned W>
+  Fault read_lin(uint32_t lin, uint32_t& out, bool user) {
+    const TlbEntry& e = tlb[user][(lin >> 12) & (kTlbSize - 1)];
+    if (e.read_tag == (lin & ~0xFFFu) && (lin & 0xFFF) <= 4096 - W / 8) {
+      out = load_host<W>(reinterpret_cast<const uint8_t*>(intptr_t(lin) + e.addend));
+      return {};
+    }
+    return read_lin_slow(lin, W / 8, out, user);
+  }
+  template <unsigned W>
+  Fault write_lin(uint32_t lin, uint32_t v, bool user) {
+    const TlbEntry& e = tlb[user][(lin >> 12) & (kTlbSize - 1)];
+    if (e.write_tag == (lin & ~0xFFFu) && (lin & 0xFFF) <= 4096 - W / 8) {
+      store_host<W>(reinterpret_cast<uint8_t*>(intptr_t(lin) + e.addend), v);
+      return {};
+    }
+    return write_lin_slow(lin, W / 8, v, user);
+  }
+  // Segmented reads/writes: the forms every handler uses.
+  template <unsigned W>
+  Fault read(unsigned seg, uint32_t off, uint32_t& out) {
+    if (auto f = check_segment(seg, off, W / 8, false)) return f;
+    return read_lin<W>(win[seg].base + off, out, user_access());
+  }
+  template <unsigned W>
+  Fault write(unsigned seg, uint32_t off, uint32_t v) {
+    if (auto f = check_segment(seg, off, W / 8, true)) return f;
+    return write_lin<W>(win[seg].base + off, v, user_access());
+  }
+  // Read-modify-write: check write access first (a read-only page faults with
+  // the W bit set, as on hardware), then load and store through one MemRef.
+  template <unsigned W>
+  Fault ref(unsigned seg, uint32_t off, MemRef& r) {
+    if (auto f = check_segment(seg, off, W / 8, true)) return f;
+    return ref_lin(win[seg].base + off, W / 8, r);
+  }
+  Fault ref_lin(uint32_t lin, unsigned size, MemRef& r);
+  template <unsigned W>
+  uint32_t load(const MemRef& r) {
+    if (r.host) return load_host<W>(r.host);
+    uint32_t v = 0;
+    (void)read_lin_slow(r.lin, W / 8, v, r.user);  // permission already checked by ref()
+    return v;
+  }
+  template <unsigned W>
+  void store(const MemRef& r, uint32_t v) {
+    if (r.host) store_host<W>(r.host, v);
+    else (void)write_lin_slow(r.lin, W / 8, v, r.user);
+  }
+  // Supervisor-level accesses to system tables (GDT/LDT/IDT/TSS): never "user"
+  // for paging purposes (SDM Vol. 3 §5.13 "implicit supervisor access").
+  Fault read_sys(uint32_t lin, unsigned size, uint32_t& out) { return read_lin_slow(lin, size, out, false); }
+  Fault write_sys(uint32_t lin, unsigned size, uint32_t v) { return write_lin_slow(lin, size, v, false); }
+
+  template <unsigned W>
+  static uint32_t load_host(const uint8_t* p) {
+    if constexpr (W == 8) return *p;
+    else if constexpr (W == 16) { uint16_t v; std::memcpy(&v, p, 2); return v; }
+    else { uint32_t v; std::memcpy(&v, p, 4); return v; }
+  }
+  template <unsigned W>
+  static void store_host(uint8_t* p, uint32_t v) {
+    if constexpr (W == 8) *p = uint8_t(v);
+    else if constexpr (W == 16) { uint16_t x = uint16_t(v); std::memcpy(p, &x, 2); }
+    else std::memcpy(p, &v, 4);
+  }
+
+  Fault read_lin_slow(uint32_t lin, unsigned size, uint32_t& out, bool user);
+  Fault write_lin_slow(uint32_t lin, unsigned size, uint32_t v, bool user);
+  // Translate one linear address (paging or identity) and fill the TLB.
+  Fault translate(uint32_t lin, Access access, bool user, uint32_t& phys);
+  void flush_tlb();
+  void flush_tlb_page(uint32_t lin);
+
+  // ------------------------------------------------------------ stack ----
+  // Stack width comes from SS.B (SDM Vol. 1 §6.2.3), not the operand size.
+  bool stack32() const { return s.seg[SS].big(); }
+  uint32_t sp() const { return stack32() ? s.gpr[ESP] : s.gpr[ESP] & 0xFFFF; }
+  void set_sp(uint32_t v) {
+    if (stack32()) s.gpr[ESP] = v;
+    else s.gpr[ESP] = (s.gpr[ESP] & 0xFFFF0000u) | (v & 0xFFFF);
+  }
+  uint32_t sp_mask() const { return stack32() ? 0xFFFFFFFFu : 0xFFFFu; }
+  template <unsigned W>
+  Fault push(uint32_t v) {
+    uint32_t nsp = (sp() - W / 8) & sp_mask();
+    if (auto f = write<W>(SS, nsp, v)) return f;
+    set_sp(nsp);
+    return {};
+  }
+  template <unsigned W>
+  Fault pop(uint32_t& v) {
+    if (auto f = read<W>(SS, sp(), v)) return f;
+    set_sp(sp() + W / 8);
+    return {};
+  }
+
+  // ------------------------------------------------------- segments ------
+  // Load a segment register: real-mode / V86 semantics or the protected-mode
+  // checks of SDM Vol. 3 §5.4-5.8. Implemented in segments.cpp.
+  Fault load_segment(unsigned seg, uint16_t selector);
+  void set_segment_cache(unsigned seg, const Segment& cache);  // also updates win[seg]
+  void load_real_segment(unsigned seg, uint16_t selector);
+  Fault read_descriptor(uint16_t selector, uint64_t& desc, uint8_t fault_vector);
+  Fault set_descriptor_accessed(uint16_t selector, uint64_t& desc);
+  static Segment cache_from_descriptor(uint16_t selector, uint64_t desc);
+  void set_cpl(unsigned cpl);
+
+  // ---------------------------------------------- interrupts/exceptions ---
+  Fault deliver(uint8_t vector, bool software, bool has_error, uint32_t error, uint32_t return_eip, unsigned origin);
+  void raise(const Fault& f);          // deliver an exception from the run loop (double/triple fault logic)
+  bool interrupt_ready() const {
+    return nmi_pending || (irq_line && (s.eflags & flag::IF) && !s.interrupt_shadow);
+  }
+  void service_interrupt();
+  void update_attention() {
+    attention = stop_requested || interrupt_ready() || (s.eflags & flag::TF) || s.halted ||
+                log.wants(trace::EventKind::InsnRetired) || s.interrupt_shadow;
+  }
+  uint8_t delivering = 0xFF;           // vector being delivered (double-fault classification)
+
+  // --------------------------------------------------------- transfers ---
+  // Protected-mode far transfers and interrupt return (transfer.cpp); in real
+  // mode they reduce to loading CS:IP.
+  Fault far_jump(uint16_t selector, uint32_t offset, unsigned width, unsigned insn_len);
+  Fault far_call(uint16_t selector, uint32_t offset, unsigned width, unsigned insn_len);
+  Fault far_return(unsigned width, uint32_t release);
+  Fault interrupt_return(unsigned width);
+  // Where an interrupt comes from decides the gate-DPL check and the event.
+  static constexpr unsigned kOriginException = 0, kOriginExternal = 1, kOriginIntN = 2,
+                            kOriginInt3 = 3, kOriginIcebp = 4;
+  Fault software_interrupt(uint8_t vector, unsigned insn_len, unsigned origin);
+
+  // -------------------------------------------------- I/O permission -----
+  Fault check_io(uint16_t port, unsigned size);
+  uint32_t port_in(uint16_t port, unsigned size);
+  void port_out(uint16_t port, unsigned size, uint32_t value);
+
+  // ------------------------------------------- identification and MSRs ---
+  CpuidResult cpuid(uint32_t leaf, uint32_t subleaf) const;
+  bool read_msr(uint32_t index, uint64_t& value) const;
+  bool write_msr(uint32_t index, uint64_t value);
+
+  // ------------------------------------------------- LDTR, TR, queries ---
+  Fault load_ldtr(uint16_t selector);
+  Fault load_tr(uint16_t selector);
+  enum class Query { Read, Write, AccessRights, Limit };
+  // LAR/LSL/VERR/VERW: is `selector` usable for `q` at the current CPL? Faults
+  // only for errors reading the descriptor table itself (#PF).
+  Fault query_selector(uint16_t selector, Query q, bool& ok, uint64_t* desc = nullptr);
+
+  // -------------------------------------------------------- control ------
+  Fault write_cr(unsigned n, uint32_t v);
+  void after_mode_change(uint32_t old_cr0);
+
+  // ------------------------------------------------------------ events ---
+  trace::VirtualTime now() const { return {icount, icount}; }
+  void emit(trace::EventKind k, uint64_t a0 = 0, uint64_t a1 = 0, uint64_t a2 = 0, uint64_t a3 = 0,
+            trace::SourceLocation where = trace::SourceLocation::current()) {
+    if (log.wants(k)) log.emit(k, now(), a0, a1, a2, a3, where);
+  }
+  void unsupported(const char* what);
+
+  // ---------------------------------------------------- block cache ------
+  static constexpr unsigned kBlockTable = 1u << 14;
+  static constexpr unsigned kMaxBlockInsns = 32;
+  static constexpr size_t kArenaInsns = 1u << 18;
+  std::vector<Block> block_table;       // direct-mapped by physical address
+  std::vector<Insn> arena;              // decoded instructions of all blocks
+  size_t arena_used = 0;
+  std::vector<uint32_t> page_gen;       // per physical 4 KiB page: bumped when code there is written
+  std::vector<uint8_t> code_page;       // per physical page: decoded code is cached from it
+  const char* unsupported_what = nullptr;
+
+  void note_code_page(uint32_t phys_page);
+  void code_written(uint32_t phys);
+  void flush_blocks();
+  // Decode one instruction at CS:EIP+offset (decoder.cpp).
+  Fault decode(uint32_t eip, Insn& out);
+  Fault fetch_byte(uint32_t eip, uint8_t& b);
+  Fault lookup_block(const Block*& b);
+  RunStop run(uint64_t budget);
+  Fault step_one();
+  void execute_insn_with_trap(const Insn& in);
+};
+
+// Handler declarations shared between the insn_*.cpp files and the table.
+#define VS_HANDLER(name) \
+  template <unsigned W, Mnemonic M> Fault name(Core& c, const Insn& in);
+#include "handlers.inc"
+#undef VS_HANDLER
+
+}  // namespace vs::cpu

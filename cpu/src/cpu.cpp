@@ -1,0 +1,272 @@
+// The run loop: decoded blocks from a cache keyed by physical address,
+// executed instruction by instruction with faults as values; a slow path for
+// everything that needs attention at an instruction boundary (interrupts,
+// HLT, single-step, the interrupt shadow, per-instruction tracing).
+// Intel SDM Vol. 3 §6.9 (priority among events at instruction boundaries).
+#include "core.h"
+
+#include "table.h"
+
+namespace vs::cpu {
+
+Core::Core(MemoryBus& m, IoBus& i, trace::EventLog& l, const CpuConfig& cfg)
+    : config(cfg), mem(m), io(i), log(l) {
+  block_table.assign(kBlockTable, Block{});
+  for (auto& b : block_table) b.phys = 0xFFFFFFFF;
+  arena.resize(kArenaInsns);
+  page_gen.assign(1u << 20, 0);
+  code_page.assign(1u << 20, 0);
+}
+
+void Core::flush_blocks() {
+  for (auto& b : block_table) b.phys = 0xFFFFFFFF;
+  arena_used = 0;
+}
+
+// Find (or decode) the block starting at CS:EIP. A null block means "execute
+// one instruction uncached" (it crosses a page or lies past the CS limit).
+Fault Core::lookup_block(const Block*& out) {
+  out = nullptr;
+  const uint32_t lin = s.seg[CS].base + s.eip;
+  if (s.eip > s.seg[CS].limit) return gp(0);
+  const bool user = user_access();
+  uint32_t phys;
+  const TlbEntry& e = tlb[user][(lin >> 12) & (kTlbSize - 1)];
+  if (e.exec_tag == (lin & ~0xFFFu)) {
+    phys = e.phys_page | (lin & 0xFFF);
+  } else {
+    if (auto f = translate(lin, Access::Execute, user, phys)) return f;
+    if (!mem.host_page(phys, false)) return {};  // code in MMIO/ROM-less space: uncached
+  }
+  const uint8_t mode = s.seg[CS].big() && !v86() ? 1 : 0;
+  Block& b = block_table[(phys ^ (phys >> 14)) & (kBlockTable - 1)];
+  const uint32_t page = phys >> 12;
+  if (b.phys == phys && b.mode == mode && b.gen == page_gen[page] && code_page[page]) {
+    out = &b;
+    return {};
+  }
+  // Decode a new block: up to kMaxBlockInsns, ending at a control transfer,
+  // at the page end, or before an instruction that crosses the page.
+  if (arena_used + kMaxBlockInsns + 1 > arena.size()) flush_blocks();
+  note_code_page(page);
+  Block nb;
+  nb.phys = phys;
+  nb.mode = mode;
+  nb.gen = page_gen[page];
+  nb.first = uint32_t(arena_used);
+  uint32_t eip = s.eip;
+  for (unsigned n = 0; n < kMaxBlockInsns; ++n) {
+    Insn in;
+    if (auto f = decode(eip, in)) {
+      if (n == 0) return f;  // the fault belongs to this very instruction
+      break;
+    }
+    const uint32_t start_off = (lin & 0xFFF) + (eip - s.eip);
+    if (start_off + in.len > 4096 || eip + in.len - 1 > s.seg[CS].limit) {
+      if (n == 0) return {};  // a page-crossing first instruction runs uncached
+      break;
+    }
+    arena[arena_used + n] = in;
+    ++nb.count;
+    eip += in.len;
+    if (in.end || start_off + in.len == 4096) break;
+  }
+  if (nb.count == 0) return {};
+  arena_used += nb.count;
+  b = nb;
+  out = &b;
+  return {};
+}
+
+// One instruction with everything the fast path leaves out: interrupt
+// shadow, the TF single-step trap, per-instruction events, uncached decode.
+void Core::execute_insn_with_trap(const Insn& in) {
+  const bool trap = s.eflags & flag::TF;
+  const bool shadow = s.interrupt_shadow;
+  const uint32_t eip = s.eip;
+  const uint16_t cs = s.seg[CS].selector;
+  Fault f = in.fn(*this, in);
+  if (f) {
+    raise(f);
+    return;
+  }
+  if (!in.end) s.eip += in.len;
+  ++icount;
+  if (shadow) s.interrupt_shadow = false;
+  if (log.wants(trace::EventKind::InsnRetired)) log.emit(trace::EventKind::InsnRetired, now(), eip, cs, in.len);
+  // Single-step trap after the instruction (SDM Vol. 3 §17.3.1.4). Software
+  // interrupts clear TF on delivery, so they do not trap here.
+  const bool software_int = in.row != 0xFFFF && (opcode_table()[in.row].mnemonic == Mnemonic::INT ||
+                                                 opcode_table()[in.row].mnemonic == Mnemonic::INT3 ||
+                                                 opcode_table()[in.row].mnemonic == Mnemonic::INTO);
+  if (trap && !software_int) {
+    s.dr[6] |= 1u << 14;  // BS
+    if (auto f2 = deliver(vec::DB, false, false, 0, s.eip, kOriginException)) raise(f2);
+  }
+}
+
+Fault Core::step_one() {
+  Insn in;
+  if (auto f = decode(s.eip, in)) return f;
+  execute_insn_with_trap(in);
+  return {};
+}
+
+RunStop Core::run(uint64_t budget) {
+  const uint64_t end = icount + budget;
+  stop_requested = false;
+  stop_reason = RunStop::Budget;
+  unsupported_what = nullptr;
+  while (icount < end) {
+    update_attention();
+    if (attention) {
+      if (stop_requested) return stop_reason;
+      if (interrupt_ready()) {
+        service_interrupt();
+        if (stop_requested) return stop_reason;
+        continue;
+      }
+      if (s.halted) return RunStop::Halted;
+      // Interrupt shadow, TF, or instruction tracing: one careful step.
+      if (auto f = step_one()) raise(f);
+      if (stop_requested) return stop_reason;
+      continue;
+    }
+    const Block* b;
+    if (auto f = lookup_block(b)) {
+      raise(f);
+      continue;
+    }
+    if (!b) {
+      if (auto f = step_one()) raise(f);
+      continue;
+    }
+    // The fast path: run the block's instructions back to back.
+    const Insn* p = &arena[b->first];
+    const uint64_t n = std::min<uint64_t>(b->count, end - icount);
+    for (uint64_t k = 0; k < n; ++k) {
+      const Insn& in = p[k];
+      if (Fault f = in.fn(*this, in)) {
+        raise(f);
+        break;
+      }
+      ++icount;
+      if (in.end) break;
+      s.eip += in.len;
+      if (attention) break;
+    }
+  }
+  return stop_requested ? stop_reason : RunStop::Budget;
+}
+
+// ------------------------------------------------------------ public API ----
+
+const char* run_stop_name(RunStop r) {
+  switch (r) {
+    case RunStop::Budget: return "budget";
+    case RunStop::Halted: return "halted";
+    case RunStop::Shutdown: return "shutdown";
+    case RunStop::Unsupported: return "unsupported";
+    case RunStop::Requested: return "requested";
+    case RunStop::Hook: return "hook";
+  }
+  return "?";
+}
+
+Cpu::Cpu(MemoryBus& memory, IoBus& io, trace::EventLog& log, CpuConfig config)
+    : core_(std::make_unique<Core>(memory, io, log, config)) {
+  reset();
+}
+
+Cpu::~Cpu() = default;
+
+void Cpu::reset() {
+  Core& c = *core_;
+  CpuState s;
+  s.seg[CS].selector = 0xF000;
+  s.seg[CS].base = 0xFFFF0000;  // the reset vector lies at FFFFFFF0 (SDM Vol. 3 §9.1.4)
+  s.seg[CS].attr = 0x009B;
+  s.eip = 0xFFF0;
+  s.gpr[EDX] = 0x00000610;      // processor signature after reset
+  s.ldtr.attr = 0x0082;
+  s.ldtr.limit = 0xFFFF;
+  s.tr.attr = 0x008B;
+  s.tr.limit = 0xFFFF;
+  set_state(s);
+  c.icount = 0;
+  c.emit(trace::EventKind::Reset, 0, s.eip);
+}
+
+RunStop Cpu::run(uint64_t max_instructions) { return core_->run(max_instructions); }
+
+RunStop Cpu::step() {
+  Core& c = *core_;
+  c.stop_requested = false;
+  c.stop_reason = RunStop::Budget;
+  c.update_attention();
+  if (c.interrupt_ready()) {
+    c.service_interrupt();
+    return c.stop_requested ? c.stop_reason : RunStop::Budget;
+  }
+  if (c.s.halted) return RunStop::Halted;
+  if (auto f = c.step_one()) c.raise(f);
+  return c.stop_requested ? c.stop_reason : RunStop::Budget;
+}
+
+CpuState Cpu::state() const {
+  CpuState s = core_->s;
+  s.eflags = core_->eflags();
+  return s;
+}
+
+void Cpu::set_state(const CpuState& state) {
+  Core& c = *core_;
+  c.s = state;
+  c.lazy_mask = 0;
+  c.s.eflags = (c.s.eflags | flag::kFixed1) & ~(1u << 3 | 1u << 5 | 1u << 15 | 0xFFC00000u);
+  for (unsigned seg = 0; seg < kSegCount; ++seg) c.set_segment_cache(seg, c.s.seg[seg]);
+  if (!(c.s.cr0 & cr0::PE)) c.s.cpl = 0;
+  else if (c.s.eflags & flag::VM) c.s.cpl = 3;
+  c.flush_tlb();
+  c.flush_blocks();
+}
+
+uint64_t Cpu::instructions() const { return core_->icount; }
+void Cpu::set_instructions(uint64_t icount) { core_->icount = icount; }
+const char* Cpu::unsupported_feature() const { return core_->unsupported_what; }
+void Cpu::set_translator(Translator* t) {
+  core_->translator = t;
+  core_->flush_tlb();
+}
+void Cpu::set_interrupt_controller(InterruptController* pic) { core_->pic = pic; }
+void Cpu::set_irq(bool asserted) {
+  core_->irq_line = asserted;
+  core_->attention = true;
+}
+void Cpu::raise_nmi() {
+  core_->nmi_pending = true;
+  core_->attention = true;
+}
+void Cpu::set_hooks(CpuHooks* hooks) { core_->hooks = hooks; }
+void Cpu::set_a20_mask(uint32_t mask) {
+  core_->a20_mask = mask;
+  core_->flush_tlb();
+  core_->flush_blocks();
+}
+void Cpu::invalidate_code(uint32_t phys, uint32_t length) {
+  Core& c = *core_;
+  if (length == 0) return;
+  for (uint64_t p = phys >> 12; p <= (uint64_t(phys) + length - 1) >> 12 && p < c.page_gen.size(); ++p) {
+    ++c.page_gen[p];
+    c.code_page[p] = 0;
+  }
+  c.attention = true;
+}
+void Cpu::flush_tlb() { core_->flush_tlb(); }
+void Cpu::request_stop() {
+  core_->stop_requested = true;
+  core_->stop_reason = RunStop::Requested;
+  core_->attention = true;
+}
+
+}  // namespace vs::cpu

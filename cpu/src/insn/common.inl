@@ -1,0 +1,66 @@
+// Operand access shared by every handler: the E operand (register or memory
+// per ModRM), read-modify-write, masks and sign extension by operand width.
+#pragma once
+
+#include "../core.h"
+
+namespace vs::cpu {
+
+template <unsigned W>
+constexpr uint32_t mask() { return W >= 32 ? 0xFFFFFFFFu : (1u << W) - 1; }
+
+template <unsigned W>
+constexpr int64_t sign_extend(uint32_t v) {
+  if constexpr (W >= 64) return int64_t(v);
+  else if constexpr (W == 32) return int64_t(int32_t(v));
+  else return int64_t((int64_t(v) & ((int64_t(1) << W) - 1)) ^ (int64_t(1) << (W - 1))) - (int64_t(1) << (W - 1));
+}
+
+template <unsigned W>
+Fault read_E(Core& c, const Insn& in, uint32_t& v) {
+  if (in.mod == 3) {
+    v = c.reg<W>(in.rm);
+    return {};
+  }
+  return c.read<W>(in.seg, c.ea(in), v);
+}
+
+template <unsigned W>
+Fault write_E(Core& c, const Insn& in, uint32_t v) {
+  if (in.mod == 3) {
+    c.set_reg<W>(in.rm, v);
+    return {};
+  }
+  return c.write<W>(in.seg, c.ea(in), v);
+}
+
+// Read-modify-write of the E operand: write permission is checked before
+// anything changes, so a fault leaves the machine as it was.
+template <unsigned W, class Fn>
+Fault modify_E(Core& c, const Insn& in, Fn&& fn) {
+  if (in.mod == 3) {
+    c.set_reg<W>(in.rm, fn(c.reg<W>(in.rm)));
+    return {};
+  }
+  MemRef m;
+  if (auto f = c.ref<W>(in.seg, c.ea(in), m)) return f;
+  c.store<W>(m, fn(c.load<W>(m)));
+  return {};
+}
+
+// Target of a near branch: EIP wraps to 16 bits with a 16-bit operand size
+// (SDM Vol. 2 "Jcc": "IF OperandSize = 16 THEN EIP <- EIP AND 0000FFFFH").
+template <unsigned W>
+uint32_t branch_target(const Core& c, const Insn& in) {
+  const uint32_t t = c.s.eip + in.len + in.imm;
+  return W == 16 ? t & 0xFFFF : t;
+}
+
+// A near control transfer checks the target against the CS limit (#GP(0)).
+inline Fault jump_near(Core& c, uint32_t target) {
+  if (target > c.s.seg[CS].limit) return gp(0);
+  c.s.eip = target;
+  return {};
+}
+
+}  // namespace vs::cpu

@@ -1,0 +1,94 @@
+// String instructions MOVS CMPS STOS LODS SCAS INS OUTS with REP/REPE/REPNE
+// (Intel SDM Vol. 2 "REP/REPE/REPZ/REPNE/REPNZ", Vol. 1 §7.3.9). The address
+// size picks CX/ECX and SI/DI vs ESI/EDI; only the source segment can be
+// overridden, the destination is always ES. A REP instruction runs to the end
+// in one step; if an iteration faults, the registers record the iterations
+// already done and EIP stays on the instruction, so it restarts correctly.
+#pragma once
+
+#include "common.inl"
+
+namespace vs::cpu {
+
+template <unsigned W, Mnemonic M>
+Fault string_iteration(Core& c, const Insn& in, uint32_t si, uint32_t di) {
+  using enum Mnemonic;
+  if constexpr (M == MOVS) {
+    uint32_t v;
+    if (auto f = c.read<W>(in.seg, si, v)) return f;
+    return c.write<W>(ES, di, v);
+  } else if constexpr (M == CMPS) {
+    uint32_t a, b;
+    if (auto f = c.read<W>(in.seg, si, a)) return f;
+    if (auto f = c.read<W>(ES, di, b)) return f;
+    alu<W, CMP>(c, a, b);
+    return {};
+  } else if constexpr (M == STOS) {
+    return c.write<W>(ES, di, c.reg<W>(EAX));
+  } else if constexpr (M == LODS) {
+    uint32_t v;
+    if (auto f = c.read<W>(in.seg, si, v)) return f;
+    c.set_reg<W>(EAX, v);
+    return {};
+  } else if constexpr (M == SCAS) {
+    uint32_t b;
+    if (auto f = c.read<W>(ES, di, b)) return f;
+    alu<W, CMP>(c, c.reg<W>(EAX), b);
+    return {};
+  } else if constexpr (M == INS) {
+    const uint16_t port = uint16_t(c.gpr(EDX));
+    if (auto f = c.check_io(port, W / 8)) return f;
+    if (auto f = c.check_segment(ES, di, W / 8, true)) return f;  // before the port read's side effects
+    return c.write<W>(ES, di, c.port_in(port, W / 8));
+  } else {
+    static_assert(M == OUTS);
+    const uint16_t port = uint16_t(c.gpr(EDX));
+    if (auto f = c.check_io(port, W / 8)) return f;
+    uint32_t v;
+    if (auto f = c.read<W>(in.seg, si, v)) return f;
+    c.port_out(port, W / 8, v);
+    return {};
+  }
+}
+
+template <unsigned W, Mnemonic M>
+Fault string_op(Core& c, const Insn& in) {
+  using enum Mnemonic;
+  constexpr bool uses_si = M == MOVS || M == CMPS || M == LODS || M == OUTS;
+  constexpr bool uses_di = M == MOVS || M == CMPS || M == STOS || M == SCAS || M == INS;
+  constexpr bool compares = M == CMPS || M == SCAS;
+  const uint32_t am = in.addr_mask;
+  const uint32_t delta = c.df() ? uint32_t(-int32_t(W / 8)) : W / 8;
+  uint32_t si = c.gpr(ESI) & am, di = c.gpr(EDI) & am;
+  auto commit = [&] {
+    if constexpr (uses_si) c.gpr(ESI) = (c.gpr(ESI) & ~am) | (si & am);
+    if constexpr (uses_di) c.gpr(EDI) = (c.gpr(EDI) & ~am) | (di & am);
+  };
+  if (!in.rep) {
+    if (auto f = string_iteration<W, M>(c, in, si, di)) return f;
+    si += delta;
+    di += delta;
+    commit();
+    return {};
+  }
+  uint32_t count = c.gpr(ECX) & am;
+  while (count != 0) {
+    if (auto f = string_iteration<W, M>(c, in, si, di)) {
+      commit();
+      c.gpr(ECX) = (c.gpr(ECX) & ~am) | count;
+      return f;
+    }
+    si = (si + delta) & am;
+    di = (di + delta) & am;
+    --count;
+    if constexpr (compares) {
+      // REPE stops when ZF = 0, REPNE when ZF = 1 (checked after each iteration).
+      if ((in.rep == 0xF3) != c.zf()) break;
+    }
+  }
+  commit();
+  c.gpr(ECX) = (c.gpr(ECX) & ~am) | count;
+  return {};
+}
+
+}  // namespace vs::cpu

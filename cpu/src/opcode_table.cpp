@@ -1,0 +1,198 @@
+// Expands opcodes.def into the public row table and the decoder's dispatch
+// (opcode -> row, per ModRM.reg for groups), and parses each row's operand
+// letters (SDM Vol. 2 Appendix A.2) into what the decoder must read.
+#include "table.h"
+#include "insn/all.inl"  // handler definitions, instantiated by the table below
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+namespace vs::cpu {
+
+namespace {
+
+constexpr int8_t X = -1;
+constexpr uint8_t LOCK = attr::LOCK, END = attr::END, REP = attr::REP, NOREAL = attr::NOREAL;
+constexpr Privilege ORDINARY = Privilege::Ordinary, PRIVILEGED = Privilege::Privileged,
+                    IOPL = Privilege::Iopl, SENSITIVE = Privilege::Sensitive, CONFIG = Privilege::Config;
+
+constexpr OpcodeInfo kRows[] = {
+#define VS_OP(opcode, ext, mn, operands, width, handler, attrs, priv, exit) \
+  OpcodeInfo{opcode, ext, Mnemonic::mn, operands, attrs, priv, ExitClass::exit},
+#include "virtscope/cpu/opcodes.def"
+#undef VS_OP
+};
+constexpr size_t kRowCount = sizeof(kRows) / sizeof(kRows[0]);
+
+enum class Width : uint8_t { B, V, W, D, N };
+constexpr Width B = Width::B, V = Width::V, W = Width::W, D = Width::D, N = Width::N;
+
+// Handlers per row: [0] = 8-bit, [1] = 16-bit, [2] = 32-bit instantiation.
+struct RowHandlers {
+  Width width;
+  Handler fn[3];
+};
+
+#define VS_WIDTHS(handler, mn) \
+  { &handler<8, Mnemonic::mn>, &handler<16, Mnemonic::mn>, &handler<32, Mnemonic::mn> }
+const RowHandlers kHandlers[] = {
+#define VS_OP(opcode, ext, mn, operands, width, handler, attrs, priv, exit) \
+  RowHandlers{width, VS_WIDTHS(handler, mn)},
+#include "virtscope/cpu/opcodes.def"
+#undef VS_OP
+};
+#undef VS_WIDTHS
+
+// Parse the operand letters of one row into decode instructions.
+DecodeSpec parse_operands(std::string_view ops, int8_t ext) {
+  DecodeSpec d;
+  d.modrm = ext >= 0;
+  size_t pos = 0;
+  while (pos < ops.size()) {
+    size_t comma = ops.find(',', pos);
+    std::string_view t = ops.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+    pos = comma == std::string_view::npos ? ops.size() : comma + 1;
+    auto imm = [&](ImmKind k) { (d.imm[0] == ImmKind::None ? d.imm[0] : d.imm[1]) = k; };
+    if (t == "Eb" || t == "Ev" || t == "Ew" || t == "Ed" || t == "Gb" || t == "Gv" || t == "Gw" ||
+        t == "Gd" || t == "Sw" || t == "Cd" || t == "Dd") {
+      d.modrm = true;
+    } else if (t == "M" || t == "Mp" || t == "Ma" || t == "Mq" || t == "Ms") {
+      d.modrm = true;
+      d.mem_only = true;
+    } else if (t == "M87") {
+      d.modrm = true;  // x87 escape: any mod, register forms included
+    } else if (t == "Rd") {
+      d.modrm = true;
+      d.reg_only = true;  // MOV CRn/DRn: mod is ignored, rm names a register
+    } else if (t == "Ib") {
+      imm(ImmKind::Ib);
+    } else if (t == "Ibs" || t == "Jb") {
+      imm(ImmKind::Ibs);
+    } else if (t == "Iw") {
+      imm(ImmKind::Iw);
+    } else if (t == "Iz" || t == "Iv" || t == "Jz") {
+      imm(ImmKind::Iz);
+    } else if (t == "Ap") {
+      imm(ImmKind::FarPtr);
+    } else if (t == "Ob" || t == "Ov") {
+      imm(ImmKind::Moffs);
+    } else if (t.empty() || t == "AL" || t == "eAX" || t == "DX" || t == "CL" || t == "1" ||
+               t == "ES" || t == "CS" || t == "SS" || t == "DS" || t == "FS" || t == "GS" ||
+               t == "Zb" || t == "Zv" || t == "Zd" || t == "Xb" || t == "Xv" || t == "Xz" ||
+               t == "Yb" || t == "Yv" || t == "Yz") {
+      // implicit operands: nothing to decode
+    } else {
+      std::fprintf(stderr, "virtscope: opcodes.def: unknown operand letters '%.*s'\n", int(t.size()), t.data());
+      std::abort();  // a broken table is a build defect, caught by the first test
+    }
+  }
+  return d;
+}
+
+struct Dispatch {
+  // For each of the 512 opcodes: row index per ModRM.reg (all 8 equal for non-groups), -1 = #UD.
+  std::array<std::array<int16_t, 8>, 512> row;
+  std::array<bool, 512> group;
+  std::array<DecodeSpec, kRowCount> spec;
+  Dispatch() {
+    for (auto& r : row) r.fill(-1);
+    group.fill(false);
+    for (size_t i = 0; i < kRowCount; ++i) {
+      const OpcodeInfo& info = kRows[i];
+      spec[i] = parse_operands(info.operands, info.ext);
+      if (info.ext >= 0) {
+        group[info.opcode] = true;
+        row[info.opcode][info.ext] = int16_t(i);
+      } else {
+        row[info.opcode].fill(int16_t(i));
+      }
+    }
+  }
+};
+
+const Dispatch& dispatch() {
+  static const Dispatch d;  // immutable after construction; built on first use
+  return d;
+}
+
+}  // namespace
+
+std::span<const OpcodeInfo> opcode_table() { return {kRows, kRowCount}; }
+
+const OpcodeInfo* find_opcode(uint16_t opcode, unsigned modrm_reg) {
+  if (opcode >= 512) return nullptr;
+  int16_t r = dispatch().row[opcode][modrm_reg & 7];
+  return r < 0 ? nullptr : &kRows[r];
+}
+
+bool opcode_is_group(uint16_t opcode) { return opcode < 512 && dispatch().group[opcode]; }
+
+int row_index(uint16_t opcode, unsigned modrm_reg) {
+  return opcode < 512 ? dispatch().row[opcode][modrm_reg & 7] : -1;
+}
+
+bool opcode_has_modrm(uint16_t opcode) {
+  if (opcode >= 512) return false;
+  if (dispatch().group[opcode]) return true;
+  int16_t r = dispatch().row[opcode][0];
+  return r >= 0 && dispatch().spec[r].modrm;
+}
+
+const DecodeSpec& decode_spec(int row) { return dispatch().spec[row]; }
+
+Handler row_handler(int row, bool o32) {
+  const RowHandlers& h = kHandlers[row];
+  switch (h.width) {
+    case Width::B: return h.fn[0];
+    case Width::V: return h.fn[o32 ? 2 : 1];
+    case Width::W: return h.fn[1];
+    case Width::D: return h.fn[2];
+    case Width::N: return h.fn[2];
+  }
+  return h.fn[2];
+}
+
+std::string_view mnemonic_name(Mnemonic m) {
+  static constexpr std::string_view kNames[] = {
+#define VS_MNEMONIC(name, text) text,
+#include "virtscope/cpu/mnemonics.def"
+#undef VS_MNEMONIC
+  };
+  return size_t(m) < std::size(kNames) ? kNames[size_t(m)] : "?";
+}
+
+std::string_view privilege_name(Privilege p) {
+  switch (p) {
+    case Privilege::Ordinary: return "ordinary";
+    case Privilege::Privileged: return "privileged";
+    case Privilege::Iopl: return "iopl-sensitive";
+    case Privilege::Sensitive: return "sensitive-unprivileged";
+    case Privilege::Config: return "cr4-restrictable";
+  }
+  return "?";
+}
+
+std::string_view exit_class_name(ExitClass e) {
+  switch (e) {
+    case ExitClass::NO_EXIT: return "none";
+    case ExitClass::CPUID: return "CPUID";
+    case ExitClass::HLT: return "HLT";
+    case ExitClass::INVD: return "INVD";
+    case ExitClass::INVLPG: return "INVLPG";
+    case ExitClass::RDPMC: return "RDPMC";
+    case ExitClass::RDTSC: return "RDTSC";
+    case ExitClass::CR_ACCESS: return "CR_ACCESS";
+    case ExitClass::DR_ACCESS: return "DR_ACCESS";
+    case ExitClass::IO_INSTRUCTION: return "IO_INSTRUCTION";
+    case ExitClass::RDMSR: return "RDMSR";
+    case ExitClass::WRMSR: return "WRMSR";
+    case ExitClass::WBINVD: return "WBINVD";
+    case ExitClass::GDTR_IDTR_ACCESS: return "GDTR_IDTR_ACCESS";
+    case ExitClass::LDTR_TR_ACCESS: return "LDTR_TR_ACCESS";
+  }
+  return "?";
+}
+
+}  // namespace vs::cpu

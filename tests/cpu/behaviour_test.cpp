@@ -1,0 +1,283 @@
+// Behaviour of the interpreter on small guest programs: the demo tour end to
+// end, determinism, the sensitive-instruction lessons (POPF/CLI at CPL 3),
+// self-modifying code, exceptions through the IVT/IDT, triple fault, an
+// unsupported task switch, port I/O events and opt-in instruction events.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "virtscope/cpu/cpu.h"
+#include "virtscope/trace/event.h"
+
+extern const unsigned char guest_tour[];
+extern const unsigned guest_tour_size;
+
+using namespace vs;
+using namespace vs::cpu;
+
+namespace {
+
+class RecordingIo final : public IoBus {
+ public:
+  uint32_t in(uint16_t port, unsigned) override { return port; }
+  void out(uint16_t port, unsigned, uint32_t v) override {
+    if (port == 0xE9) console.push_back(char(v));
+    writes.push_back({port, v});
+  }
+  std::string console;
+  std::vector<std::pair<uint16_t, uint32_t>> writes;
+};
+
+// Stops the run at the first exception and remembers it.
+class StopOnException final : public CpuHooks {
+ public:
+  HookAction on_exception(uint8_t v, bool, uint32_t e) override {
+    vector = v;
+    error = e;
+    return HookAction::Stop;
+  }
+  int vector = -1;
+  uint32_t error = 0;
+};
+
+struct Bench {
+  FlatMemory ram{1u << 20};
+  RecordingIo io;
+  trace::EventLog log;
+  Cpu cpu{ram, io, log};
+
+  void poke(uint32_t at, std::initializer_list<uint8_t> bytes) {
+    for (uint8_t b : bytes) ram.data()[at++] = b;
+  }
+  // Real mode, all segments 0, IVT at 0.
+  void real_mode(uint16_t ip) {
+    CpuState s = cpu.state();
+    for (auto& seg : s.seg) seg = Segment{};
+    s.seg[CS].attr = 0x9B;
+    s.eip = ip;
+    s.gpr[ESP] = 0x8000;
+    s.idtr = {0, 0x3FF};
+    cpu.set_state(s);
+  }
+  // Flat 32-bit protected mode at `cpl` (descriptor caches set directly).
+  void flat32(uint32_t eip, unsigned cpl, uint32_t eflags = 0x2) {
+    CpuState s = cpu.state();
+    s.cr0 |= cr0::PE;
+    for (auto& seg : s.seg) {
+      seg.selector = uint16_t(0x10 | cpl);
+      seg.base = 0;
+      seg.limit = 0xFFFFFFFF;
+      seg.attr = uint16_t(0xC093 | cpl << 5);
+    }
+    s.seg[CS].selector = uint16_t(0x08 | cpl);
+    s.seg[CS].attr = uint16_t(0xC09B | cpl << 5);
+    s.eip = eip;
+    s.gpr[ESP] = 0x9000;
+    s.eflags = eflags;
+    s.cpl = uint8_t(cpl);
+    s.halted = false;
+    cpu.set_state(s);
+  }
+};
+
+std::vector<std::string> tour_events() {
+  Bench b;
+  for (unsigned i = 0; i < guest_tour_size; ++i) b.ram.data()[0x7C00 + i] = guest_tour[i];
+  b.real_mode(0x7C00);
+  std::vector<std::string> events;
+  b.log.subscribe(trace::KindSet::all(), [&](const trace::Event& e) {
+    events.push_back(std::to_string(e.when.icount) + " " + trace::kind_info(e.kind).name + " " +
+                     std::to_string(e.arg[0]) + " " + std::to_string(e.arg[1]) + " " + std::to_string(e.arg[2]));
+  });
+  EXPECT_EQ(b.cpu.run(100000), RunStop::Halted);
+  return events;
+}
+
+}  // namespace
+
+TEST(Cpu, TourGuest_RunsFromRealModeToRing3AndHalts) {
+  Bench b;
+  for (unsigned i = 0; i < guest_tour_size; ++i) b.ram.data()[0x7C00 + i] = guest_tour[i];
+  b.real_mode(0x7C00);
+  uint64_t exceptions = 0;
+  b.log.subscribe(trace::KindSet::of({trace::EventKind::Exception}), [&](const trace::Event&) { ++exceptions; });
+  ASSERT_EQ(b.cpu.run(100000), RunStop::Halted);
+  EXPECT_NE(b.io.console.find("real mode"), std::string::npos);
+  EXPECT_NE(b.io.console.find("#DE: the kernel caught"), std::string::npos);
+  EXPECT_NE(b.io.console.find("ring 3: hello"), std::string::npos);
+  EXPECT_NE(b.io.console.find("#GP: ring 3 tried CLI"), std::string::npos);
+  EXPECT_NE(b.io.console.find("exit:"), std::string::npos);
+  EXPECT_EQ(exceptions, 2u);  // #DE and #GP, nothing else
+  EXPECT_EQ(b.cpu.state().cpl, 0);
+}
+
+TEST(Cpu, SameInputs_GiveTheSameEventStream) {
+  const auto a = tour_events(), b = tour_events();
+  ASSERT_GT(a.size(), 100u);
+  EXPECT_EQ(a, b);
+}
+
+// The trap-and-emulate lesson: at CPL 3 with IOPL 0, POPF silently keeps IF
+// (no exception), while CLI faults (SDM Vol. 2 "POPF", "CLI").
+TEST(Cpu, PopfAtCpl3_SilentlyKeepsInterruptFlag) {
+  Bench b;
+  b.poke(0x1000, {0x6A, 0x00, 0x9D});  // push 0; popf
+  b.flat32(0x1000, 3, 0x202);          // IF = 1
+  StopOnException hook;
+  b.cpu.set_hooks(&hook);
+  b.cpu.run(2);
+  EXPECT_EQ(hook.vector, -1);
+  EXPECT_TRUE(b.cpu.state().eflags & flag::IF);
+}
+
+TEST(Cpu, CliAtCpl3_RaisesGeneralProtection) {
+  Bench b;
+  b.poke(0x1000, {0xFA});  // cli
+  b.flat32(0x1000, 3, 0x202);
+  StopOnException hook;
+  b.cpu.set_hooks(&hook);
+  EXPECT_EQ(b.cpu.run(1), RunStop::Hook);
+  EXPECT_EQ(hook.vector, 13);
+  EXPECT_EQ(b.cpu.state().eip, 0x1000u);  // a fault: EIP stays on the instruction
+}
+
+TEST(Cpu, PushCsAtCpl3_RevealsRpl3) {
+  Bench b;
+  b.poke(0x1000, {0x0E});  // push cs
+  b.flat32(0x1000, 3);
+  b.cpu.run(1);
+  EXPECT_EQ(b.ram.data()[0x9000 - 4] & 3, 3);
+}
+
+TEST(Cpu, SelfModifyingCode_NextExecutionSeesTheNewBytes) {
+  Bench b;
+  b.poke(0x1000, {0xB9, 0x02, 0x00, 0x00, 0x00,              // mov ecx, 2
+                  0x90,                                      // 1005: nop (becomes inc eax)
+                  0xC6, 0x05, 0x05, 0x10, 0x00, 0x00, 0x40,  // mov byte [0x1005], 0x40
+                  0x49,                                      // dec ecx
+                  0x75, 0xF5,                                // jnz 0x1005
+                  0xF4});                                    // hlt
+  b.flat32(0x1000, 0);
+  ASSERT_EQ(b.cpu.run(100), RunStop::Halted);
+  EXPECT_EQ(b.cpu.state().gpr[EAX], 1u);
+}
+
+TEST(Cpu, RealModeSoftwareInterrupt_GoesThroughTheIvtAndReturns) {
+  Bench b;
+  b.poke(0x21 * 4, {0x00, 0x20, 0x00, 0x00});  // IVT[0x21] = 0000:2000
+  b.poke(0x2000, {0xB8, 0x34, 0x12, 0xCF});    // mov ax, 0x1234; iret
+  b.poke(0x1000, {0xCD, 0x21, 0xF4});          // int 0x21; hlt
+  b.real_mode(0x1000);
+  ASSERT_EQ(b.cpu.run(10), RunStop::Halted);
+  EXPECT_EQ(b.cpu.state().gpr[EAX] & 0xFFFF, 0x1234u);
+  EXPECT_EQ(b.cpu.state().eip, 0x1003u);
+  EXPECT_EQ(b.cpu.state().gpr[ESP], 0x8000u);
+}
+
+TEST(Cpu, RealModeDivideError_PushesTheFaultingIp) {
+  Bench b;
+  b.poke(0, {0x00, 0x30, 0x00, 0x00});  // IVT[0] = 0000:3000
+  b.poke(0x3000, {0xF4});               // hlt
+  b.poke(0x1000, {0x31, 0xC9, 0xF7, 0xF1});  // xor cx, cx; div cx
+  b.real_mode(0x1000);
+  ASSERT_EQ(b.cpu.run(10), RunStop::Halted);
+  EXPECT_EQ(b.ram.data()[0x8000 - 6] | b.ram.data()[0x8000 - 5] << 8, 0x1002);  // IP of DIV
+}
+
+TEST(Cpu, ExceptionWithNoUsableIdt_TripleFaultsAndResets) {
+  Bench b;
+  b.poke(0x1000, {0x0F, 0x0B});  // ud2
+  b.flat32(0x1000, 0);
+  CpuState s = b.cpu.state();
+  s.idtr = {0, 0};  // no gates at all
+  b.cpu.set_state(s);
+  uint64_t resets = 0;
+  b.log.subscribe(trace::KindSet::of({trace::EventKind::Reset}), [&](const trace::Event& e) { resets += e.arg[0] == 1; });
+  EXPECT_EQ(b.cpu.run(10), RunStop::Shutdown);
+  EXPECT_EQ(resets, 1u);
+}
+
+TEST(Cpu, TaskSwitch_StopsAsUnsupportedWithAnEvent) {
+  Bench b;
+  // GDT at 0x500: null, code, data, then a 32-bit available TSS at 0x18.
+  const uint8_t gdt[] = {0, 0, 0, 0, 0, 0, 0, 0,
+                         0xFF, 0xFF, 0, 0, 0, 0x9A, 0xCF, 0,
+                         0xFF, 0xFF, 0, 0, 0, 0x92, 0xCF, 0,
+                         0x67, 0, 0, 0x60, 0, 0x89, 0, 0};
+  for (unsigned i = 0; i < sizeof gdt; ++i) b.ram.data()[0x500 + i] = gdt[i];
+  b.poke(0x1000, {0xEA, 0, 0, 0, 0, 0x18, 0});  // jmp far 0x18:0
+  b.flat32(0x1000, 0);
+  CpuState s = b.cpu.state();
+  s.gdtr = {0x500, 0x1F};
+  b.cpu.set_state(s);
+  uint64_t unsupported = 0;
+  b.log.subscribe(trace::KindSet::of({trace::EventKind::Unsupported}), [&](const trace::Event&) { ++unsupported; });
+  EXPECT_EQ(b.cpu.run(10), RunStop::Unsupported);
+  EXPECT_EQ(unsupported, 1u);
+  ASSERT_NE(b.cpu.unsupported_feature(), nullptr);
+  EXPECT_NE(std::string(b.cpu.unsupported_feature()).find("task switch"), std::string::npos);
+}
+
+TEST(Cpu, LockPrefixOnARegisterDestination_IsInvalidOpcode) {
+  Bench b;
+  b.poke(0x1000, {0xF0, 0x01, 0xC0});  // lock add eax, eax
+  b.flat32(0x1000, 0);
+  StopOnException hook;
+  b.cpu.set_hooks(&hook);
+  b.cpu.run(1);
+  EXPECT_EQ(hook.vector, 6);
+}
+
+TEST(Cpu, PortOutput_IsAnEventWithPortAndValue) {
+  Bench b;
+  b.poke(0x1000, {0xB0, 0x41, 0xE6, 0x80, 0xF4});  // mov al, 'A'; out 0x80, al; hlt
+  b.flat32(0x1000, 0);
+  std::vector<trace::Event> seen;
+  b.log.subscribe(trace::KindSet::of({trace::EventKind::PortOut}), [&](const trace::Event& e) { seen.push_back(e); });
+  ASSERT_EQ(b.cpu.run(10), RunStop::Halted);
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_EQ(seen[0].arg[0], 0x80u);
+  EXPECT_EQ(seen[0].arg[2], 0x41u);
+  EXPECT_EQ(seen[0].when.icount, 1u);  // stamped with the instructions retired before it
+}
+
+TEST(Cpu, InstructionEvents_AreOptIn) {
+  Bench b;
+  b.poke(0x1000, {0x90, 0x90, 0x90, 0xF4});
+  b.flat32(0x1000, 0);
+  uint64_t retired = 0;
+  b.log.subscribe(trace::KindSet::of({trace::EventKind::InsnRetired}), [&](const trace::Event&) { ++retired; });
+  ASSERT_EQ(b.cpu.run(10), RunStop::Halted);
+  EXPECT_EQ(retired, 4u);
+  EXPECT_EQ(b.cpu.instructions(), 4u);
+}
+
+TEST(Cpu, CpuidReportsTheVirtscopeSignatureAndNoFpu) {
+  Bench b;
+  b.poke(0x1000, {0x31, 0xC0, 0x0F, 0xA2, 0xF4});  // xor eax,eax; cpuid; hlt
+  b.flat32(0x1000, 0);
+  ASSERT_EQ(b.cpu.run(10), RunStop::Halted);
+  const CpuState s = b.cpu.state();
+  std::string vendor;
+  for (uint32_t r : {s.gpr[EBX], s.gpr[EDX], s.gpr[ECX]})
+    for (int i = 0; i < 4; ++i) vendor.push_back(char(r >> (8 * i)));
+  EXPECT_EQ(vendor, kCpuidVendor);
+  b.poke(0x1000, {0xB8, 1, 0, 0, 0, 0x0F, 0xA2, 0xF4});  // mov eax,1; cpuid; hlt
+  b.flat32(0x1000, 0);
+  ASSERT_EQ(b.cpu.run(10), RunStop::Halted);
+  EXPECT_EQ(b.cpu.state().gpr[EDX] & cpuid_edx::FPU, 0u);
+}
+
+TEST(Cpu, X87EscapeWithoutFpu_RaisesDeviceNotAvailableWhenEmSet) {
+  Bench b;
+  b.poke(0x1000, {0xD9, 0xE8});  // fld1
+  b.flat32(0x1000, 0);
+  CpuState s = b.cpu.state();
+  s.cr0 |= cr0::EM;
+  b.cpu.set_state(s);
+  StopOnException hook;
+  b.cpu.set_hooks(&hook);
+  b.cpu.run(1);
+  EXPECT_EQ(hook.vector, 7);
+}
