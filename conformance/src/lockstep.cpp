@@ -146,6 +146,15 @@ std::optional<size_t> diff_memory(Oracle& ref, Oracle& sub, const Layout& l, siz
   return count;
 }
 
+// The state the subject continues from: the reference's, except for the bits
+// the subject alone can know (unknowable EFLAGS bits, selectors when not compared).
+ArchState resync_target(const ArchState& ref, const ArchState& sub, uint32_t unknowable, bool selectors) {
+  ArchState s = ref;
+  s.eflags = (ref.eflags & ~unknowable) | (sub.eflags & unknowable);
+  if (!selectors) std::copy(std::begin(sub.seg), std::end(sub.seg), std::begin(s.seg));
+  return s;
+}
+
 bool has_field(const Divergence& d, const std::string& name) {
   return std::find(d.fields.begin(), d.fields.end(), name) != d.fields.end();
 }
@@ -248,14 +257,15 @@ LockstepReport run_lockstep(Oracle& ref, Oracle& sub, const Program& prog, const
       since_check = 0;
     }
 
-    // Move on: past a fault on both sides, and back in step after a divergence.
+    // Move on: past a fault on both sides; and back in step after a divergence or
+    // when only undefined bits differ (they must not leak into the next comparison).
+    ArchState next = resync_target(a, b, unknowable, selectors);
     if (ra.kind == StepResult::Kind::Exception) {
-      ArchState s = a;
-      s.eip = prog.eip_of(i + 1);
-      ref.set_state(s);
-      sub.set_state(s);
-    } else if (!fields.empty()) {
-      sub.set_state(a);
+      a.eip = next.eip = prog.eip_of(i + 1);
+      ref.set_state(a);
+      sub.set_state(next);
+    } else if (!(next == b)) {
+      sub.set_state(next);
     }
   }
   return rep;
@@ -361,7 +371,7 @@ Divergence minimize_divergence(Oracle& ref, Oracle& sub, const Program& prog, co
       }
     }
   }
-  alone.index = cur.index;
+  alone.index = alone.memory_checked_from = cur.index;
   alone.minimized = true;
   alone.reproduced_alone = true;
   alone.original_bytes = cur.original_bytes;

@@ -519,7 +519,7 @@ struct StreamGenerator::Emitter {
         break;
     }
     if (mem_dest && writes && g.chance(15)) lock(i);
-    else if (!(mem_dest && writes) && opt.faults && g.chance(3)) invalid_lock(i);
+    else if (!(mem_dest && writes) && opt.faults && opt.invalid_lock && g.chance(3)) invalid_lock(i);
     emit(i);
   }
 

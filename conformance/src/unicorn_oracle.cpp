@@ -56,8 +56,9 @@
 //     the hook returns false and Unicorn stops with UC_ERR_*_UNMAPPED. The
 //     oracle reports vector 14 with a synthesized error code (P = 1 only for
 //     the read-only private block, W/R, U/S from CPL; no CR2) and restores the
-//     snapshot (the dropped write of a store does not stop the rest of the
-//     instruction in Unicorn, so its other effects must be undone).
+//     snapshot: a store to unmapped memory is dropped, but Unicorn's store
+//     path only requests an exit (cpu_exit, no longjmp), so the rest of the
+//     instruction may still run and must be undone.
 //  7. Unicorn translates a whole block before running its first instruction. If
 //     a LATER instruction of that block reaches into unmapped memory, the fetch
 //     fails before the first one runs (`nop` at 0x400ffe followed by `b8` at
@@ -86,24 +87,29 @@
 //     3 (always #GP: QEMU wants an *available* TSS, ours is busy, and there is
 //     no I/O bitmap anyway), A20 (always on), x87/SSE state (not compared).
 //     HLT retires with EIP after it.
+// 11. QEMU checks segments when they are loaded, not when they are used: no
+//     limit check and no null-selector check on memory accesses. `mov ax,
+//     [dword 0x10000]` in real mode and a load through a null FS both read flat
+//     memory where silicon raises #GP (or #SS). Accepted as is; listed below.
 //
 // Which instruction classes the oracle can be trusted for, therefore:
 // trusted: integer ALU and flags, data movement, 0x66/0x67 prefixes, stack ops,
 // string ops with or without REP, near and far control transfers that do not
-// go through a gate, segment loads and their checks, privilege checks of
+// go through a gate, segment loads and their load-time checks, privilege checks of
 // CLI/STI/HLT/MOV CRn/LGDT/LIDT/IN/OUT (#GP at CPL 3), the system-register moves
 // themselves at CPL 0, real <-> protected mode transitions (EIP < 0x10000 in
 // Real16), detection of #DE/#UD/#BR/#OF/#GP/#SS/#NP/unmapped memory.
 // not trusted: anything needing delivery (IDT/IVT, gates, TSS, error codes, #DF),
 // INT n from ring 3 (vector n instead of #GP), CPUID, RDTSC, port input values,
-// task switches, virtual-8086 mode, exact #PF error codes and CR2.
+// task switches, virtual-8086 mode, exact #PF error codes and CR2, segment
+// limits and null selectors on memory accesses (note 11).
 #include "virtscope/conformance/unicorn_oracle.h"
 
 #include <unicorn/unicorn.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
-#include <cstring>
 #include <set>
 #include <utility>
 
@@ -192,7 +198,6 @@ struct Probe {
   uint32_t start_eip = 0;
   int code_hooks = 0;            // UC_HOOK_CODE calls so far
   uint64_t first_linear = 0;     // CS.base + EIP of the stepped instruction
-  uint32_t first_size = 0;       // its length as Unicorn reports it (garbage for #UD)
   bool rep_string = false;
   uint64_t rep_iterations = 0;
   std::array<uint32_t, 15> regs_before{};  // GPRs, EFLAGS, selectors (see same_registers)
@@ -255,6 +260,10 @@ class UnicornOracle final : public Oracle {
   StartMode mode_ = StartMode::Ring0Flat32;
   Probe probe_;
   std::optional<std::string> pending_error_;  // from set_state, returned by the next step
+  // Selectors as the start state named them, and what the oracle loaded for
+  // them: the same except in UserFlat32, where the names are the host's
+  // (e.g. Linux's 0x23/0x2B) and the oracle loads its own 0x1B/0x23.
+  std::array<uint16_t, 6> names_{}, own_{};
 };
 
 // ---- Engine lifetime ----
@@ -394,26 +403,27 @@ std::optional<std::string> UnicornOracle::load_system_registers(StartMode mode) 
 
 std::optional<std::string> UnicornOracle::load_start_state(StartMode mode, const ArchState& start) {
   auto write32 = [&](int id, uint32_t v) { return uc_reg_write(uc_, id, &v); };
-  if (mode != StartMode::Real16) {
-    bool user = mode == StartMode::UserFlat32;
-    uint16_t want_cs = user ? kSelCode3 : kSelCode0, want_ss = user ? kSelData3 : kSelData0;
-    if (start.seg[CS] != want_cs || start.seg[SS] != want_ss)
-      return "start state: CS " + hex(start.seg[CS]) + " / SS " + hex(start.seg[SS]) + " are not ring-" +
-             std::string(user ? "3" : "0") + " segments; use " + hex(want_cs) + " / " + hex(want_ss);
-    if (user) {
-      if (auto err = enter_ring3(start)) return err;
-    } else {
-      for (int s : {CS, SS})
-        if (uc_err e = uc_reg_write(uc_, kSregIds[size_t(s)], &start.seg[s]); e != UC_ERR_OK)
-          return "start state: cannot load " + std::string(kSregNames[size_t(s)]) + " = " + hex(start.seg[s]) +
-                 ": " + uc_strerror(e);
-    }
+  for (int sr = ES; sr <= GS; ++sr) names_[size_t(sr)] = own_[size_t(sr)] = start.seg[sr];
+  if (mode == StartMode::Ring0Flat32 && (start.seg[CS] != kSelCode0 || start.seg[SS] != kSelData0))
+    return "start state: CS " + hex(start.seg[CS]) + " / SS " + hex(start.seg[SS]) +
+           " are not ring-0 segments; use " + hex(kSelCode0) + " / " + hex(kSelData0);
+  if (mode == StartMode::UserFlat32) {
+    // The host picks ring-3 selectors; any with RPL 3 names the flat segments.
+    if ((start.seg[CS] & 3) != 3 || (start.seg[SS] & 3) != 3)
+      return "start state: CS " + hex(start.seg[CS]) + " / SS " + hex(start.seg[SS]) +
+             " are not ring-3 selectors (RPL 3); use e.g. " + hex(kSelCode3) + " / " + hex(kSelData3);
+    own_[CS] = kSelCode3;
+    for (int sr : {ES, SS, DS, FS, GS})
+      if (start.seg[sr] & ~3) own_[size_t(sr)] = kSelData3;  // a null selector stays null
+    if (auto err = enter_ring3(start)) return err;
   }
-  for (int s : {ES, CS, SS, DS, FS, GS}) {
-    if (mode != StartMode::Real16 && (s == CS || s == SS)) continue;  // loaded above
-    if (uc_err e = uc_reg_write(uc_, kSregIds[size_t(s)], &start.seg[s]); e != UC_ERR_OK)
-      return "start state: cannot load " + std::string(kSregNames[size_t(s)]) + " = " + hex(start.seg[s]) + ": " +
-             uc_strerror(e);
+  // In the flat modes CS and SS first (ring 0), or already loaded by the IRET (ring 3).
+  std::array<int, 6> order = {CS, SS, ES, DS, FS, GS};
+  for (int sr : order) {
+    if (mode == StartMode::UserFlat32 && (sr == CS || sr == SS)) continue;
+    if (uc_err e = uc_reg_write(uc_, kSregIds[size_t(sr)], &own_[size_t(sr)]); e != UC_ERR_OK)
+      return "start state: cannot load " + std::string(kSregNames[size_t(sr)]) + " = " + hex(own_[size_t(sr)]) +
+             ": " + uc_strerror(e);
   }
   for (int g = EAX; g <= EDI; ++g)
     if (uc_err e = write32(kGprIds[size_t(g)], start.gpr[g]); e != UC_ERR_OK) return uc_text("writing a GPR", e);
@@ -464,7 +474,6 @@ void UnicornOracle::on_code(uc_engine* uc, uint64_t address, uint32_t size, void
   Probe& p = static_cast<UnicornOracle*>(self)->probe_;
   if (p.code_hooks++ == 0) {
     p.first_linear = address;
-    p.first_size = size;
     std::array<uint8_t, 15> bytes{};
     size_t n = std::min<size_t>(size, bytes.size());
     if (n && uc_mem_read(uc, address, bytes.data(), n) == UC_ERR_OK) p.rep_string = is_rep_string(bytes.data(), n);
@@ -562,7 +571,11 @@ ArchState UnicornOracle::state() {
   for (int g = EAX; g <= EDI; ++g) s.gpr[g] = reg(kGprIds[size_t(g)]);
   s.eip = reg(UC_X86_REG_EIP);
   s.eflags = reg(UC_X86_REG_EFLAGS);
-  for (int sr = ES; sr <= GS; ++sr) s.seg[sr] = selector(sr);
+  // The oracle's own selectors are reported by the names the start state gave them.
+  for (int sr = ES; sr <= GS; ++sr) {
+    uint16_t raw = selector(sr);
+    s.seg[sr] = raw == own_[size_t(sr)] ? names_[size_t(sr)] : raw;
+  }
   return s;
 }
 
@@ -571,7 +584,7 @@ void UnicornOracle::set_state(const ArchState& s) {
   // Selectors first, only those that change: Unicorn checks each load against
   // the descriptor tables and the CPL, and may refuse (note 9).
   for (int sr : {CS, SS, DS, ES, FS, GS}) {
-    uint16_t sel = s.seg[sr];
+    uint16_t sel = s.seg[sr] == names_[size_t(sr)] ? own_[size_t(sr)] : s.seg[sr];
     if (sel == selector(sr)) continue;
     if (mode_ == StartMode::Real16 && sr != CS && (reg(UC_X86_REG_CR0) & kCr0Pe)) {
       pending_error_ = "set_state: cannot load " + std::string(kSregNames[size_t(sr)]) + " = " + hex(sel) +

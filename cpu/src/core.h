@@ -354,8 +354,8 @@ class Core {
   // --------------------------------------------------------- transfers ---
   // Protected-mode far transfers and interrupt return (transfer.cpp); in real
   // mode they reduce to loading CS:IP.
-  Fault far_jump(uint16_t selector, uint32_t offset, unsigned width, unsigned insn_len);
-  Fault far_call(uint16_t selector, uint32_t offset, unsigned width, unsigned insn_len);
+  Fault far_jump(uint16_t selector, uint32_t offset, unsigned width);
+  Fault far_call(uint16_t selector, uint32_t offset, unsigned width);
   Fault far_return(unsigned width, uint32_t release);
   Fault interrupt_return(unsigned width);
   // Where an interrupt comes from decides the gate-DPL check and the event.

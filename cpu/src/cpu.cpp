@@ -85,12 +85,13 @@ void Core::execute_insn_with_trap(const Insn& in) {
   const bool shadow = s.interrupt_shadow;
   const uint32_t eip = s.eip;
   const uint16_t cs = s.seg[CS].selector;
+  s.eip += in.len;
   Fault f = in.fn(*this, in);
   if (f) {
+    s.eip = eip;  // faults leave EIP on the faulting instruction
     raise(f);
     return;
   }
-  if (!in.end) s.eip += in.len;
   ++icount;
   if (shadow) s.interrupt_shadow = false;
   if (log.wants(trace::EventKind::InsnRetired)) log.emit(trace::EventKind::InsnRetired, now(), eip, cs, in.len);
@@ -144,16 +145,21 @@ RunStop Core::run(uint64_t budget) {
     // The fast path: run the block's instructions back to back.
     const Insn* p = &arena[b->first];
     const uint64_t n = std::min<uint64_t>(b->count, end - icount);
+    // EIP is advanced before each handler runs: handlers see the address of
+    // the next instruction (the return address for CALL and INT, the base of
+    // relative jumps) and set EIP themselves only to transfer control. A
+    // fault puts EIP back on the faulting instruction.
     for (uint64_t k = 0; k < n; ++k) {
       const Insn& in = p[k];
+      const uint32_t at = s.eip;
+      s.eip = at + in.len;
       if (Fault f = in.fn(*this, in)) {
+        s.eip = at;
         raise(f);
         break;
       }
       ++icount;
-      if (in.end) break;
-      s.eip += in.len;
-      if (attention) break;
+      if (in.end || attention) break;
     }
   }
   return stop_requested ? stop_reason : RunStop::Budget;
@@ -224,6 +230,8 @@ void Cpu::set_state(const CpuState& state) {
   c.s = state;
   c.lazy_mask = 0;
   c.s.eflags = (c.s.eflags | flag::kFixed1) & ~(1u << 3 | 1u << 5 | 1u << 15 | 0xFFC00000u);
+  // The 80286 in real mode has no IOPL/NT: FLAGS bits 12-15 always read 0.
+  if (c.config.model == CpuModel::I286 && !(c.s.cr0 & cr0::PE)) c.s.eflags &= 0xFFFF0FFFu;
   for (unsigned seg = 0; seg < kSegCount; ++seg) c.set_segment_cache(seg, c.s.seg[seg]);
   if (!(c.s.cr0 & cr0::PE)) c.s.cpl = 0;
   else if (c.s.eflags & flag::VM) c.s.cpl = 3;

@@ -15,6 +15,8 @@ Fault raise_ud(Core&, const Insn&) { return ud(); }
 Fault raise_too_long(Core&, const Insn&) { return gp(0); }
 
 constexpr unsigned kMaxLength = 15;
+// The 80286 limits instructions to 10 bytes, prefixes included (#GP beyond).
+constexpr unsigned kMaxLength286 = 10;
 
 struct Reader {
   const ByteSource& src;
@@ -176,15 +178,17 @@ Fault decode_insn(const ByteSource& src, uint32_t eip, const DecodeMode& mode, I
   in.row = uint16_t(row);
   in.len = uint8_t(std::min<unsigned>(r.len, kMaxLength));
   in.end = (info.attrs & attr::END) ? 1 : 0;
+  // The 80286 has no FS or GS: MOV to or from Sreg 4 and 5 is #UD there.
+  const bool no_fs_gs = mode.model == CpuModel::I286 && (opcode == 0x8C || opcode == 0x8E) && in.reg >= FS;
   in.fn = row_handler(row, o32);
 
   // Validity checks that make the whole instruction #UD or #GP.
   const bool lock_ok = (info.attrs & attr::LOCK) && in.mod != 3;
-  if (r.len > kMaxLength) {
+  if (r.len > (mode.model == CpuModel::I286 ? kMaxLength286 : kMaxLength)) {
     in.fn = raise_too_long;
     in.end = 1;
   } else if ((lock && !lock_ok && mode.model != CpuModel::I286) ||
-             (spec.mem_only && in.mod == 3) ||
+             (spec.mem_only && in.mod == 3) || no_fs_gs ||
              ((info.attrs & attr::NOREAL) && !mode.protected_mode)) {
     in.fn = raise_ud;
     in.end = 1;

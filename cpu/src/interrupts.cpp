@@ -22,18 +22,19 @@ unsigned dpl_of(uint64_t d) { return (d >> 45) & 3; }
 bool present(uint64_t d) { return (d >> 47) & 1; }
 }  // namespace
 
+// EIP already points past the INT instruction (the return address).
 Fault Core::software_interrupt(uint8_t vector, unsigned insn_len, unsigned origin) {
   const unsigned source = origin == kOriginIntN ? 1 : 2;
-  emit(trace::EventKind::Interrupt, vector, source, s.eip, s.seg[CS].selector);
+  emit(trace::EventKind::Interrupt, vector, source, s.eip - insn_len, s.seg[CS].selector);
   if (hooks) {
     // A hypervisor may take software interrupts too (e.g. a PV guest's int 0x82).
     switch (hooks->on_interrupt(vector)) {
       case HookAction::Deliver: break;
-      case HookAction::Handled: s.eip += insn_len; return {};
+      case HookAction::Handled: return {};
       case HookAction::Stop: stop_reason = RunStop::Hook; stop_requested = true; attention = true; return {};
     }
   }
-  return deliver(vector, true, false, 0, s.eip + insn_len, origin);
+  return deliver(vector, true, false, 0, s.eip, origin);
 }
 
 // Deliver one interrupt or exception through the IVT or IDT. Either the whole

@@ -9,7 +9,10 @@ namespace vs::cpu {
 
 Fault Core::segment_fault(unsigned seg, bool) const {
   // Limit and type violations: #SS(0) for the stack segment, #GP(0) otherwise
-  // (SDM Vol. 3 §6.15, Interrupts 12 and 13).
+  // (SDM Vol. 3 §6.15, Interrupts 12 and 13). The 80286 in real mode reports
+  // every segment overrun as interrupt 13, stack accesses included (measured
+  // by SingleStepTests 80286; docs/cpu.md).
+  if (config.model == CpuModel::I286 && !protected_mode()) return gp(0);
   return seg == SS ? fault(vec::SS, 0) : gp(0);
 }
 

@@ -49,7 +49,7 @@ static Fault check_direct_code(Core& c, uint16_t sel, uint64_t d) {
   return {};
 }
 
-Fault Core::far_jump(uint16_t sel, uint32_t off, unsigned width, unsigned) {
+Fault Core::far_jump(uint16_t sel, uint32_t off, unsigned width) {
   if (width == 16) off &= 0xFFFF;
   if (!protected_mode() || v86()) {
     if (off > s.seg[CS].limit) return gp(0);
@@ -147,8 +147,9 @@ static Fault push_frame(Core& c, const Segment& seg, uint32_t top, unsigned widt
   return {};
 }
 
-Fault Core::far_call(uint16_t sel, uint32_t off, unsigned width, unsigned insn_len) {
-  const uint32_t ret_eip = s.eip + insn_len;
+// EIP already points past the CALL (the return address).
+Fault Core::far_call(uint16_t sel, uint32_t off, unsigned width) {
+  const uint32_t ret_eip = s.eip;
   if (width == 16) off &= 0xFFFF;
   if (!protected_mode() || v86()) {
     if (off > s.seg[CS].limit) return gp(0);

@@ -316,7 +316,12 @@ class ToyOracle : public Oracle {
   void set_state(const ArchState& s) override { s_ = s; }
   std::vector<uint8_t> read_memory(uint32_t addr, uint32_t len) override {
     std::vector<uint8_t> out(len);
-    for (uint32_t k = 0; k < len; ++k) out[k] = mem_.read8(addr + k);
+    for (uint32_t k = 0; k < len;) {  // page by page: the campaign reads 64 KiB often
+      uint32_t a = addr + k, off = a % MemoryImage::kPageSize, n = std::min(len - k, MemoryImage::kPageSize - off);
+      auto page = mem_.pages.find(a - off);
+      if (page != mem_.pages.end()) std::copy_n(page->second.begin() + off, n, out.begin() + k);
+      k += n;
+    }
     return out;
   }
 
@@ -388,17 +393,17 @@ TEST(Lockstep, CountAll_ResyncsAndFindsEveryDivergence) {
   EXPECT_EQ(r.executed, kToyCode.size());
 }
 
-TEST(Lockstep, UndefinedFlagsAndGprBits_AreNotCompared) {
+TEST(Lockstep, UndefinedGprBits_AreNotCompared_AndDoNotLeakIntoLaterSteps) {
   ToyOracle a("ref"), b("broken", ToyOracle::Bug::IncAddsTwo);
   Program p = toy_program(kToyCode);
-  p.insns[2].undefined_gpr = EAX;
+  p.insns[2].undefined_gpr = EAX;  // inc eax: 6 vs 7, but declared undefined
   p.insns[2].undefined_gpr_bits = 0xFFFFFFFF;
-  p.insns[5].undefined_gpr = ECX;
+  p.insns[5].undefined_gpr = ECX;  // inc ecx: only the low byte is declared undefined
   p.insns[5].undefined_gpr_bits = 0xFF;
   LockstepReport r = run_lockstep(a, b, p);
-  // EAX is ignored at #2; but the skewed EAX is then compared at #3.
-  ASSERT_EQ(r.divergences.size(), 1u);
-  EXPECT_EQ(r.divergences[0].index, 3u);
+  EXPECT_TRUE(r.divergences.empty());  // the subject took the reference's EAX before #3
+  EXPECT_EQ(b.state().gpr[EAX], 6u);
+  EXPECT_EQ(r.executed, kToyCode.size());
 }
 
 TEST(Lockstep, BrokenStore_IsFoundAtTheEnd_AndPinnedByTheMinimizer) {

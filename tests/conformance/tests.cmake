@@ -26,3 +26,9 @@ target_link_libraries(sst_test PRIVATE vs_conformance ZLIB::ZLIB)
 target_include_directories(sst_test PRIVATE ${PROJECT_SOURCE_DIR}/conformance/src)
 target_compile_definitions(sst_test PRIVATE VIRTSCOPE_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 # --- end SingleStepTests runner ---
+
+# --- lockstep driver, stream generator, minimizer (conformance/src/lockstep.cpp, stream_gen.cpp) ---
+# Capstone checks the generator's encodings here only; vs_conformance never links it.
+virtscope_test(lockstep_test ${CMAKE_CURRENT_LIST_DIR}/lockstep_test.cpp)
+target_link_libraries(lockstep_test PRIVATE vs_conformance PkgConfig::CAPSTONE)
+# --- end lockstep ---

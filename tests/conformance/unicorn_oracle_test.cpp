@@ -344,6 +344,34 @@ TEST_F(UnicornOracleTest, Ring3_Cli_GeneralProtection13) {
   EXPECT_TRUE(a.eflags & kFlagIf);
 }
 
+// The lockstep driver hands ring 3 the native host's selectors (Linux on
+// x86_64: CS 0x23, data 0x2B, FS = GS = 0); they name the oracle's own.
+// QEMU does not check null selectors (nor limits) on data accesses, so the
+// FS-relative load that faults on silicon reads flat memory here.
+TEST_F(UnicornOracleTest, Ring3_HostSelectors_AreKeptAsNames_NullFsIsNotChecked) {
+  Stream s = make_stream(StartMode::UserFlat32, {});
+  s.mem.write(s.code(), cat({{0x90}, {0x64, 0xA1}, le32(s.data(0)), {0x90}}));  // nop ; mov eax, fs:[data] ; nop
+  s.mem.write(s.data(0), le32(0x600DF00D));
+  s.start.seg[CS] = 0x23;
+  s.start.seg[SS] = s.start.seg[DS] = s.start.seg[ES] = 0x2B;
+  s.start.seg[FS] = s.start.seg[GS] = 0;
+  load(s);
+  if (IsSkipped() || HasFatalFailure()) return;
+  EXPECT_EQ(oracle_->state(), s.start);
+  step_retired();
+  ArchState a = oracle_->state();
+  EXPECT_EQ(a.seg[CS], 0x23);
+  EXPECT_EQ(a.seg[DS], 0x2B);
+  step_retired();  // silicon: #GP(0)
+  a = oracle_->state();
+  EXPECT_EQ(a.gpr[EAX], 0x600DF00Du);
+  EXPECT_EQ(a.seg[FS], 0);
+  a.eip -= 6;  // run it again through set_state, with the host's selector names
+  oracle_->set_state(a);
+  step_retired();
+  EXPECT_EQ(oracle_->state().eip, s.code() + 7);
+}
+
 TEST_F(UnicornOracleTest, Ring3_StartWithRing0Selectors_IsRefused) {
   Stream s = make_stream(StartMode::UserFlat32, {0x90});
   s.start.seg[CS] = 0x08;

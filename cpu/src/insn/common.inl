@@ -2,7 +2,7 @@
 // per ModRM), read-modify-write, masks and sign extension by operand width.
 #pragma once
 
-#include "../core.h"
+#include "../flags.h"
 
 namespace vs::cpu {
 
@@ -48,11 +48,12 @@ Fault modify_E(Core& c, const Insn& in, Fn&& fn) {
   return {};
 }
 
-// Target of a near branch: EIP wraps to 16 bits with a 16-bit operand size
-// (SDM Vol. 2 "Jcc": "IF OperandSize = 16 THEN EIP <- EIP AND 0000FFFFH").
+// Target of a near branch, relative to the next instruction (EIP has already
+// been advanced past this one by the run loop). EIP wraps to 16 bits with a
+// 16-bit operand size (SDM Vol. 2 "Jcc": "IF OperandSize = 16 THEN EIP <- EIP AND 0000FFFFH").
 template <unsigned W>
 uint32_t branch_target(const Core& c, const Insn& in) {
-  const uint32_t t = c.s.eip + in.len + in.imm;
+  const uint32_t t = c.s.eip + in.imm;
   return W == 16 ? t & 0xFFFF : t;
 }
 

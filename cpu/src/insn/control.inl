@@ -11,7 +11,6 @@ namespace vs::cpu {
 template <unsigned W, Mnemonic M>
 Fault jcc(Core& c, const Insn& in) {
   if (c.condition(in.op & 0xF)) return jump_near(c, branch_target<W>(c, in));
-  c.s.eip += in.len;
   return {};
 }
 
@@ -28,7 +27,7 @@ Fault jmp_near_E(Core& c, const Insn& in) {
 template <unsigned W>
 Fault call_to(Core& c, const Insn& in, uint32_t target) {
   if (target > c.s.seg[CS].limit) return gp(0);
-  if (auto f = c.push<W>((c.s.eip + in.len) & mask<W>())) return f;
+  if (auto f = c.push<W>(c.s.eip & mask<W>())) return f;
   c.s.eip = target;
   return {};
 }
@@ -70,16 +69,15 @@ Fault loop(Core& c, const Insn& in) {
     if constexpr (M == LOOPNE) take = take && !c.zf();
   }
   if (take) return jump_near(c, branch_target<W>(c, in));
-  c.s.eip += in.len;
   return {};
 }
 
 // ------------------------------------------------------------ far forms ----
 template <unsigned W, Mnemonic M>
-Fault jmp_far_A(Core& c, const Insn& in) { return c.far_jump(in.imm2, in.imm, W, in.len); }
+Fault jmp_far_A(Core& c, const Insn& in) { return c.far_jump(in.imm2, in.imm, W); }
 
 template <unsigned W, Mnemonic M>
-Fault call_far_A(Core& c, const Insn& in) { return c.far_call(in.imm2, in.imm, W, in.len); }
+Fault call_far_A(Core& c, const Insn& in) { return c.far_call(in.imm2, in.imm, W); }
 
 template <unsigned W>
 Fault read_far_pointer(Core& c, const Insn& in, uint32_t& off, uint16_t& sel) {
@@ -96,7 +94,7 @@ Fault jmp_far_M(Core& c, const Insn& in) {
   uint32_t off;
   uint16_t sel;
   if (auto f = read_far_pointer<W>(c, in, off, sel)) return f;
-  return c.far_jump(sel, off, W, in.len);
+  return c.far_jump(sel, off, W);
 }
 
 template <unsigned W, Mnemonic M>
@@ -104,7 +102,7 @@ Fault call_far_M(Core& c, const Insn& in) {
   uint32_t off;
   uint16_t sel;
   if (auto f = read_far_pointer<W>(c, in, off, sel)) return f;
-  return c.far_call(sel, off, W, in.len);
+  return c.far_call(sel, off, W);
 }
 
 template <unsigned W, Mnemonic M>
@@ -125,10 +123,7 @@ Fault INT3(Core& c, const Insn& in) { return c.software_interrupt(vec::BP, in.le
 
 template <unsigned W, Mnemonic M>
 Fault INTO(Core& c, const Insn& in) {
-  if (!c.of()) {
-    c.s.eip += in.len;
-    return {};
-  }
+  if (!c.of()) return {};
   return c.software_interrupt(vec::OF, in.len, Core::kOriginInt3);
 }
 

@@ -62,11 +62,28 @@ Fault WAIT(Core& c, const Insn&) {
 // §2.5); with EM clear the instruction raises #UD, the documented choice for a
 // processor without x87 (the SDM leaves it undefined). The I286 model instead
 // lets ESC run as a no-op bus cycle, as the 80286 without an 80287 does.
+// Bytes of an x87 memory operand by escape opcode and ModRM.reg (SDM Vol. 1
+// §8.1 data types; environment and state images in 16-bit real-mode format).
+inline unsigned x87_operand_bytes(uint8_t op, unsigned reg) {
+  switch (op) {
+    case 0xD8: case 0xDA: return 4;
+    case 0xD9: return reg == 4 || reg == 6 ? 14 : reg == 5 || reg == 7 ? 2 : 4;
+    case 0xDB: return reg == 5 || reg == 7 ? 10 : 4;
+    case 0xDC: return 8;
+    case 0xDD: return reg == 4 || reg == 6 ? 94 : reg == 7 ? 2 : 8;
+    case 0xDE: return 2;
+    default: return reg == 4 || reg == 6 ? 10 : reg == 5 || reg == 7 ? 8 : 2;  // DF
+  }
+}
+
 template <unsigned W, Mnemonic M>
-Fault ESC(Core& c, const Insn&) {
+Fault ESC(Core& c, const Insn& in) {
   if (c.s.cr0 & (cr0::EM | cr0::TS)) return fault(vec::NM);
-  if (c.config.model == CpuModel::I286) return {};
-  return ud();
+  if (c.config.model != CpuModel::I286) return ud();
+  // The 80286 runs the operand's bus cycles for the (absent) 80287, so a
+  // memory operand past the segment limit still faults.
+  if (in.mod != 3) return c.check_segment(in.seg, c.ea(in), x87_operand_bytes(in.op, in.reg), false);
+  return {};
 }
 
 // ---------------------------------------------------------------- stack ----
@@ -103,7 +120,9 @@ Fault pop_E(Core& c, const Insn& in) {
   const uint32_t old_esp = c.gpr(ESP);
   c.set_sp(c.sp() + W / 8);
   if (auto f = write_E<W>(c, in, v)) {
-    c.gpr(ESP) = old_esp;
+    // P6: the instruction restarts cleanly. The 80286 in real mode keeps the
+    // incremented SP (SingleStepTests 80286, docs/cpu.md).
+    if (!(c.config.model == CpuModel::I286 && !c.protected_mode())) c.gpr(ESP) = old_esp;
     return f;
   }
   return {};

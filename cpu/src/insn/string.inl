@@ -51,6 +51,34 @@ Fault string_iteration(Core& c, const Insn& in, uint32_t si, uint32_t di) {
   }
 }
 
+// The 80286 in real mode advances SI/DI for each access it attempted before a
+// segment overrun (#GP) stops the instruction, so the fault is not restartable
+// (SingleStepTests 80286; docs/cpu.md). CMPS reads ES:DI before DS:SI there.
+// Returns which index registers had an access attempted: bit 0 SI, bit 1 DI.
+template <unsigned W, Mnemonic M>
+unsigned attempted_286(Core& c, const Insn& in, uint32_t si, uint32_t di) {
+  using enum Mnemonic;
+  const bool si_ok = !c.check_segment(in.seg, si, W / 8, false);
+  const bool di_ok = !c.check_segment(ES, di, W / 8, M == MOVS || M == STOS || M == INS);
+  if constexpr (M == MOVS) return si_ok ? 3 : 1;  // reads DS:SI, then writes ES:DI
+  if constexpr (M == CMPS) return di_ok ? 3 : 2;
+  if constexpr (M == LODS || M == OUTS) return 1;
+  return 2;  // STOS, SCAS, INS
+}
+
+// With REP, the 80286 has also counted CX down past the faulting iteration:
+// by 2 when the overrunning access was a write, by 1 when it was a read, and
+// not at all when CMPS's first read (ES:DI) overran. An empirical rule that
+// matches every REP case in SingleStepTests 80286 (docs/cpu.md).
+template <unsigned W, Mnemonic M>
+uint32_t rep_count_consumed_286(unsigned attempted) {
+  using enum Mnemonic;
+  if constexpr (M == MOVS) return attempted == 3 ? 2 : 1;
+  if constexpr (M == CMPS) return attempted == 3 ? 1 : 0;
+  if constexpr (M == STOS || M == INS) return 2;
+  return 1;  // LODS, SCAS, OUTS
+}
+
 template <unsigned W, Mnemonic M>
 Fault string_op(Core& c, const Insn& in) {
   using enum Mnemonic;
@@ -65,7 +93,15 @@ Fault string_op(Core& c, const Insn& in) {
     if constexpr (uses_di) c.gpr(EDI) = (c.gpr(EDI) & ~am) | (di & am);
   };
   if (!in.rep) {
-    if (auto f = string_iteration<W, M>(c, in, si, di)) return f;
+    if (auto f = string_iteration<W, M>(c, in, si, di)) {
+      if (c.config.model == CpuModel::I286 && !c.protected_mode() && f.vector == vec::GP) {
+        const unsigned adv = attempted_286<W, M>(c, in, si, di);
+        if (adv & 1) si += delta;
+        if (adv & 2) di += delta;
+        commit();
+      }
+      return f;
+    }
     si += delta;
     di += delta;
     commit();
@@ -74,8 +110,14 @@ Fault string_op(Core& c, const Insn& in) {
   uint32_t count = c.gpr(ECX) & am;
   while (count != 0) {
     if (auto f = string_iteration<W, M>(c, in, si, di)) {
+      if (c.config.model == CpuModel::I286 && !c.protected_mode() && f.vector == vec::GP) {
+        const unsigned adv = attempted_286<W, M>(c, in, si, di);
+        if (adv & 1) si += delta;
+        if (adv & 2) di += delta;
+        count -= rep_count_consumed_286<W, M>(adv);
+      }
       commit();
-      c.gpr(ECX) = (c.gpr(ECX) & ~am) | count;
+      c.gpr(ECX) = (c.gpr(ECX) & ~am) | (count & am);
       return f;
     }
     si = (si + delta) & am;

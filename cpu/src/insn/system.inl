@@ -31,7 +31,6 @@ Fault STI(Core& c, const Insn& in) {
   if (auto f = require_iopl(c)) return f;
   if (!(c.s.eflags & flag::IF)) c.s.interrupt_shadow = true;
   c.s.eflags |= flag::IF;
-  c.s.eip += in.len;
   return {};
 }
 
@@ -61,14 +60,12 @@ Fault POPF(Core& c, const Insn& in) {
   uint32_t v;
   if (auto f = c.pop<W>(v)) return f;
   c.write_eflags(v, popf_changeable(c, W));
-  c.s.eip += in.len;
   return {};
 }
 
 template <unsigned W, Mnemonic M>
 Fault HLT(Core& c, const Insn& in) {
   if (auto f = require_cpl0(c)) return f;
-  c.s.eip += in.len;
   c.s.halted = true;
   c.attention = true;
   c.emit(trace::EventKind::Halt, c.s.eip, c.s.seg[CS].selector);
@@ -131,7 +128,6 @@ template <unsigned W, Mnemonic M>
 Fault WRMSR(Core& c, const Insn& in) {
   if (auto f = require_cpl0(c)) return f;
   if (!c.write_msr(c.gpr(ECX), uint64_t(c.gpr(EDX)) << 32 | c.gpr(EAX))) return gp(0);
-  c.s.eip += in.len;
   return {};
 }
 
@@ -155,7 +151,6 @@ template <unsigned W, Mnemonic M>
 Fault mov_cr_R(Core& c, const Insn& in) {
   if (auto f = require_cpl0(c)) return f;
   if (auto f = c.write_cr(in.reg, c.gpr(in.rm))) return f;
-  c.s.eip += in.len;
   return {};
 }
 
@@ -183,7 +178,6 @@ Fault mov_dr_R(Core& c, const Insn& in) {
   if (n == 6) v = (v & 0x0000E00F) | 0xFFFF0FF0;   // reserved bits read as 1 (P6)
   if (n == 7) v = (v & 0xFFFF2BFF) | 0x00000400;
   c.s.dr[n] = v;
-  c.s.eip += in.len;
   return {};
 }
 
@@ -202,7 +196,6 @@ Fault LMSW(Core& c, const Insn& in) {
   if (auto f = read_E<16>(c, in, v)) return f;
   const uint32_t cr0 = (c.s.cr0 & ~0xEu) | (v & 0xF) | (c.s.cr0 & cr0::PE);
   if (auto f = c.write_cr(0, cr0)) return f;
-  c.s.eip += in.len;
   return {};
 }
 
@@ -225,7 +218,6 @@ Fault INVLPG(Core& c, const Insn& in) {
   const uint32_t lin = c.win[in.seg].base + c.ea(in);
   c.flush_tlb_page(lin);
   if (c.translator) c.translator->invalidate_page(lin);
-  c.s.eip += in.len;
   return {};
 }
 

@@ -47,6 +47,7 @@ struct GeneratorOptions {
   bool system_class = false;      // Ring0Flat32 only: MOV CRn, CLTS, SGDT/LGDT, INVLPG, WBINVD, CLI/STI
   bool faults = true;             // #DE from DIV/AAM 0, #UD from UD2/LEA reg/invalid LOCK
   bool undocumented_sal6 = true;  // the D0-D3/C0-C1 /6 alias of SHL
+  bool invalid_lock = true;       // LOCK on a non-lockable form (#UD); Unicorn 2.0.1 aborts on LOCK CMP m
 };
 
 // A layout that suits the mode: the Layout defaults for the 32-bit modes,
