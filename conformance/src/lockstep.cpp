@@ -211,11 +211,12 @@ LockstepReport run_lockstep(Oracle& ref, Oracle& sub, const Program& prog, const
     compare_results(ra, rb, o, fields);
     compare_states(a, b, insn, flags_compared, selectors, fields);
 
-    // The data window: every K steps (not while it holds host-specific bytes) and at the end.
+    // The data window: at the end, every K steps and with any other difference (so that
+    // one bad store counts once), but not while it holds host-specific bytes.
     bool last = i + 1 == n;
     ++since_check;
-    bool check = memory_ok && (last || (!insn.defer_memory_check && o.memory_check_every &&
-                                        since_check >= o.memory_check_every));
+    bool periodic = o.memory_check_every && since_check >= o.memory_check_every;
+    bool check = memory_ok && (last || (!insn.defer_memory_check && (periodic || !fields.empty())));
     std::vector<MemoryDiff> listed;
     size_t differing = 0;
     if (check) {

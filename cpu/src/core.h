@@ -14,6 +14,11 @@
 #include "virtscope/cpu/state.h"
 #include "virtscope/trace/event.h"
 
+// The interpreter's hot accessors (register and operand access, segment and
+// TLB checks) must inline into every handler; GCC's heuristics give up in the
+// one large translation unit that instantiates all handlers.
+#define VS_HOT [[gnu::always_inline]] inline
+
 namespace vs::cpu {
 
 // ---------------------------------------------------------------- faults ----
@@ -140,13 +145,13 @@ class Core {
   // ----------------------------------------------------- registers -------
   uint32_t& gpr(unsigned r) { return s.gpr[r]; }
   template <unsigned W>
-  uint32_t reg(unsigned r) const {
+  VS_HOT uint32_t reg(unsigned r) const {
     if constexpr (W == 8) return r < 4 ? s.gpr[r] & 0xFF : (s.gpr[r - 4] >> 8) & 0xFF;
     else if constexpr (W == 16) return s.gpr[r] & 0xFFFF;
     else return s.gpr[r];
   }
   template <unsigned W>
-  void set_reg(unsigned r, uint32_t v) {
+  VS_HOT void set_reg(unsigned r, uint32_t v) {
     if constexpr (W == 8) {
       if (r < 4) s.gpr[r] = (s.gpr[r] & ~0xFFu) | (v & 0xFF);
       else s.gpr[r - 4] = (s.gpr[r - 4] & ~0xFF00u) | ((v & 0xFF) << 8);
@@ -156,7 +161,7 @@ class Core {
       s.gpr[r] = v;
     }
   }
-  uint32_t ea(const Insn& in) const {
+  VS_HOT uint32_t ea(const Insn& in) const {
     uint32_t base = in.base < 8 ? s.gpr[in.base] : 0;
     uint32_t index = in.index < 8 ? s.gpr[in.index] << in.scale : 0;
     return (in.disp + base + index) & in.addr_mask;
@@ -169,7 +174,7 @@ class Core {
   uint32_t lazy_a = 0, lazy_b = 0, lazy_res = 0;
 
   template <unsigned W>
-  void set_lazy(LazyOp op, uint32_t a, uint32_t b, uint32_t res, uint32_t mask = flag::kArith) {
+  VS_HOT void set_lazy(LazyOp op, uint32_t a, uint32_t b, uint32_t res, uint32_t mask = flag::kArith) {
     lazy_op = op; lazy_bits = W; lazy_a = a; lazy_b = b; lazy_res = res; lazy_mask = mask;
   }
   bool cf() const;
@@ -220,9 +225,9 @@ class Core {
   // --------------------------------------------------------- memory ------
   static constexpr unsigned kTlbSize = 256;
   TlbEntry tlb[2][kTlbSize];  // [user access][index]
-  bool user_access() const { return s.cpl == 3; }
+  VS_HOT bool user_access() const { return s.cpl == 3; }
 
-  Fault check_segment(unsigned seg, uint32_t off, unsigned size, bool write) const {
+  VS_HOT Fault check_segment(unsigned seg, uint32_t off, unsigned size, bool write) const {
     const SegWindow& w = win[seg];
     if (off < w.lo || int64_t(off) + size - 1 > (write ? w.write_hi : w.read_hi)) return segment_fault(seg, write);
     return {};
@@ -231,7 +236,7 @@ class Core {
 
   // Linear address reads/writes (paging + TLB; no segmentation).
   template <unsigned W>
-  Fault read_lin(uint32_t lin, uint32_t& out, bool user) {
+  VS_HOT Fault read_lin(uint32_t lin, uint32_t& out, bool user) {
     const TlbEntry& e = tlb[user][(lin >> 12) & (kTlbSize - 1)];
     if (e.read_tag == (lin & ~0xFFFu) && (lin & 0xFFF) <= 4096 - W / 8) {
       out = load_host<W>(reinterpret_cast<const uint8_t*>(intptr_t(lin) + e.addend));
@@ -240,7 +245,7 @@ class Core {
     return read_lin_slow(lin, W / 8, out, user);
   }
   template <unsigned W>
-  Fault write_lin(uint32_t lin, uint32_t v, bool user) {
+  VS_HOT Fault write_lin(uint32_t lin, uint32_t v, bool user) {
     const TlbEntry& e = tlb[user][(lin >> 12) & (kTlbSize - 1)];
     if (e.write_tag == (lin & ~0xFFFu) && (lin & 0xFFF) <= 4096 - W / 8) {
       store_host<W>(reinterpret_cast<uint8_t*>(intptr_t(lin) + e.addend), v);
@@ -250,32 +255,32 @@ class Core {
   }
   // Segmented reads/writes: the forms every handler uses.
   template <unsigned W>
-  Fault read(unsigned seg, uint32_t off, uint32_t& out) {
+  VS_HOT Fault read(unsigned seg, uint32_t off, uint32_t& out) {
     if (auto f = check_segment(seg, off, W / 8, false)) return f;
     return read_lin<W>(win[seg].base + off, out, user_access());
   }
   template <unsigned W>
-  Fault write(unsigned seg, uint32_t off, uint32_t v) {
+  VS_HOT Fault write(unsigned seg, uint32_t off, uint32_t v) {
     if (auto f = check_segment(seg, off, W / 8, true)) return f;
     return write_lin<W>(win[seg].base + off, v, user_access());
   }
   // Read-modify-write: check write access first (a read-only page faults with
   // the W bit set, as on hardware), then load and store through one MemRef.
   template <unsigned W>
-  Fault ref(unsigned seg, uint32_t off, MemRef& r) {
+  VS_HOT Fault ref(unsigned seg, uint32_t off, MemRef& r) {
     if (auto f = check_segment(seg, off, W / 8, true)) return f;
     return ref_lin(win[seg].base + off, W / 8, r);
   }
   Fault ref_lin(uint32_t lin, unsigned size, MemRef& r);
   template <unsigned W>
-  uint32_t load(const MemRef& r) {
+  VS_HOT uint32_t load(const MemRef& r) {
     if (r.host) return load_host<W>(r.host);
     uint32_t v = 0;
     (void)read_lin_slow(r.lin, W / 8, v, r.user);  // permission already checked by ref()
     return v;
   }
   template <unsigned W>
-  void store(const MemRef& r, uint32_t v) {
+  VS_HOT void store(const MemRef& r, uint32_t v) {
     if (r.host) store_host<W>(r.host, v);
     else (void)write_lin_slow(r.lin, W / 8, v, r.user);
   }
@@ -314,14 +319,14 @@ class Core {
   }
   uint32_t sp_mask() const { return stack32() ? 0xFFFFFFFFu : 0xFFFFu; }
   template <unsigned W>
-  Fault push(uint32_t v) {
+  VS_HOT Fault push(uint32_t v) {
     uint32_t nsp = (sp() - W / 8) & sp_mask();
     if (auto f = write<W>(SS, nsp, v)) return f;
     set_sp(nsp);
     return {};
   }
   template <unsigned W>
-  Fault pop(uint32_t& v) {
+  VS_HOT Fault pop(uint32_t& v) {
     if (auto f = read<W>(SS, sp(), v)) return f;
     set_sp(sp() + W / 8);
     return {};

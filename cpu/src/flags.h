@@ -10,7 +10,7 @@ namespace vs::cpu {
 
 inline uint32_t width_mask(unsigned bits) { return bits == 32 ? 0xFFFFFFFFu : (1u << bits) - 1; }
 
-inline bool Core::cf() const {
+VS_HOT bool Core::cf() const {
   if (!(lazy_mask & flag::CF)) return s.eflags & flag::CF;
   const uint32_t m = width_mask(lazy_bits);
   const uint32_t a = lazy_a & m, b = lazy_b & m, r = lazy_res & m;
@@ -25,12 +25,12 @@ inline bool Core::cf() const {
   return s.eflags & flag::CF;
 }
 
-inline bool Core::pf() const {
+VS_HOT bool Core::pf() const {
   if (!(lazy_mask & flag::PF)) return s.eflags & flag::PF;
   return !__builtin_parity(lazy_res & 0xFF);
 }
 
-inline bool Core::af() const {
+VS_HOT bool Core::af() const {
   if (!(lazy_mask & flag::AF)) return s.eflags & flag::AF;
   // Carry out of bit 3 (add) or borrow into bit 3 (sub); logic ops leave AF
   // undefined and virtscope clears it, as the P6 does.
@@ -38,17 +38,17 @@ inline bool Core::af() const {
   return ((lazy_a ^ lazy_b ^ lazy_res) >> 4) & 1;
 }
 
-inline bool Core::zf() const {
+VS_HOT bool Core::zf() const {
   if (!(lazy_mask & flag::ZF)) return s.eflags & flag::ZF;
   return (lazy_res & width_mask(lazy_bits)) == 0;
 }
 
-inline bool Core::sf() const {
+VS_HOT bool Core::sf() const {
   if (!(lazy_mask & flag::SF)) return s.eflags & flag::SF;
   return (lazy_res >> (lazy_bits - 1)) & 1;
 }
 
-inline bool Core::of() const {
+VS_HOT bool Core::of() const {
   if (!(lazy_mask & flag::OF)) return s.eflags & flag::OF;
   const unsigned top = lazy_bits - 1;
   switch (lazy_op) {
@@ -62,7 +62,7 @@ inline bool Core::of() const {
   return s.eflags & flag::OF;
 }
 
-inline bool Core::condition(unsigned cc) const {
+VS_HOT bool Core::condition(unsigned cc) const {
   bool r;
   switch (cc >> 1) {
     case 0: r = of(); break;                      // O

@@ -14,7 +14,7 @@ constexpr bool alu_writes_back = M != Mnemonic::CMP && M != Mnemonic::TEST;
 
 // The eight ALU operations plus TEST: compute, record the flags lazily.
 template <unsigned W, Mnemonic M>
-uint32_t alu(Core& c, uint32_t a, uint32_t b) {
+VS_HOT uint32_t alu(Core& c, uint32_t a, uint32_t b) {
   constexpr uint32_t m = mask<W>();
   using enum Mnemonic;
   if constexpr (M == ADD) {
@@ -53,7 +53,7 @@ uint32_t alu(Core& c, uint32_t a, uint32_t b) {
 
 // ALU with destination E (register or memory) and a source value.
 template <unsigned W, Mnemonic M>
-Fault alu_to_E(Core& c, const Insn& in, uint32_t b) {
+VS_HOT Fault alu_to_E(Core& c, const Insn& in, uint32_t b) {
   if (in.mod == 3) {
     uint32_t r = alu<W, M>(c, c.reg<W>(in.rm), b);
     if constexpr (alu_writes_back<M>) c.set_reg<W>(in.rm, r);
@@ -97,7 +97,7 @@ Fault alu_AI(Core& c, const Insn& in) {
 // ------------------------------------------------------------ INC, DEC ----
 // INC and DEC leave CF alone (SDM Vol. 2 "INC"): CF is pinned in EFLAGS first.
 template <unsigned W, Mnemonic M>
-uint32_t incdec(Core& c, uint32_t a) {
+VS_HOT uint32_t incdec(Core& c, uint32_t a) {
   c.pin_cf();
   constexpr uint32_t kNoCf = flag::kArith & ~flag::CF;
   if constexpr (M == Mnemonic::INC) {
@@ -231,7 +231,7 @@ Fault imul_GE(Core& c, const Insn& in) {
 // 1-bit shifts; for larger counts virtscope computes it by the 1-bit formula
 // applied to the final result, as P6-family processors do.
 template <unsigned W, Mnemonic M>
-uint32_t shift_value(Core& c, uint32_t a, unsigned count) {
+VS_HOT uint32_t shift_value(Core& c, uint32_t a, unsigned count) {
   using enum Mnemonic;
   constexpr uint32_t m = mask<W>();
   constexpr uint32_t top = 1u << (W - 1);

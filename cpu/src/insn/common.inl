@@ -17,7 +17,7 @@ constexpr int64_t sign_extend(uint32_t v) {
 }
 
 template <unsigned W>
-Fault read_E(Core& c, const Insn& in, uint32_t& v) {
+VS_HOT Fault read_E(Core& c, const Insn& in, uint32_t& v) {
   if (in.mod == 3) {
     v = c.reg<W>(in.rm);
     return {};
@@ -26,7 +26,7 @@ Fault read_E(Core& c, const Insn& in, uint32_t& v) {
 }
 
 template <unsigned W>
-Fault write_E(Core& c, const Insn& in, uint32_t v) {
+VS_HOT Fault write_E(Core& c, const Insn& in, uint32_t v) {
   if (in.mod == 3) {
     c.set_reg<W>(in.rm, v);
     return {};
@@ -37,7 +37,7 @@ Fault write_E(Core& c, const Insn& in, uint32_t v) {
 // Read-modify-write of the E operand: write permission is checked before
 // anything changes, so a fault leaves the machine as it was.
 template <unsigned W, class Fn>
-Fault modify_E(Core& c, const Insn& in, Fn&& fn) {
+VS_HOT Fault modify_E(Core& c, const Insn& in, Fn&& fn) {
   if (in.mod == 3) {
     c.set_reg<W>(in.rm, fn(c.reg<W>(in.rm)));
     return {};
@@ -52,13 +52,13 @@ Fault modify_E(Core& c, const Insn& in, Fn&& fn) {
 // been advanced past this one by the run loop). EIP wraps to 16 bits with a
 // 16-bit operand size (SDM Vol. 2 "Jcc": "IF OperandSize = 16 THEN EIP <- EIP AND 0000FFFFH").
 template <unsigned W>
-uint32_t branch_target(const Core& c, const Insn& in) {
+VS_HOT uint32_t branch_target(const Core& c, const Insn& in) {
   const uint32_t t = c.s.eip + in.imm;
   return W == 16 ? t & 0xFFFF : t;
 }
 
 // A near control transfer checks the target against the CS limit (#GP(0)).
-inline Fault jump_near(Core& c, uint32_t target) {
+VS_HOT Fault jump_near(Core& c, uint32_t target) {
   if (target > c.s.seg[CS].limit) return gp(0);
   c.s.eip = target;
   return {};
