@@ -7,6 +7,7 @@
 #include <optional>
 
 namespace vs::conformance {
+using namespace eflags;
 namespace {
 
 const char* const kGprNames[8] = {"EAX", "ECX", "EDX", "EBX", "ESP", "EBP", "ESI", "EDI"};

@@ -6,6 +6,7 @@
 #include <utility>
 
 namespace vs::conformance {
+using namespace eflags;
 namespace {
 
 constexpr uint32_t kRealModeTop = 0x100000;

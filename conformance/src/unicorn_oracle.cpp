@@ -91,6 +91,39 @@
 //     limit check and no null-selector check on memory accesses. `mov ax,
 //     [dword 0x10000]` in real mode and a load through a null FS both read flat
 //     memory where silicon raises #GP (or #SS). Accepted as is; listed below.
+// 12. Some encodings kill the host process inside Unicorn (tcg_abort, or a NULL
+//     dereference), found by running every one- and two-byte opcode with
+//     memory and register operands, with and without LOCK, in every mode, each
+//     in a forked child: LOCK CMP (38/39 and 80-83 /7 with a memory operand,
+//     "tcg.c:3073: tcg fatal error"), LOCK CMPS (A6/A7), LOCK BT/BTS/BTR/BTC
+//     with a register destination (0F A3/AB/B3/BB, 0F BA /4-/7), FF /3 and FF /5
+//     with a register operand (far CALL/JMP, with or without LOCK), and at CPL 0
+//     MOV to DR7 (or DR5 aliasing it) that enables a breakpoint (SIGSEGV).
+//     0F 38 / 0F 3A and 66/F2/F3 0F xx encodings did not crash. The crash comes
+//     when the encoding is TRANSLATED, and Unicorn translates a whole block
+//     ahead (note 7), so stepping the instruction before one is enough. The
+//     oracle therefore scans the memory image at reset() for every byte offset
+//     where such an encoding would start and makes each one an exit
+//     (uc_ctl_set_exits): the translator ends a block just before an exit,
+//     running the instruction before it normally (EIP stops at the exit, which
+//     is what a step wants anyway). step() then never runs Unicorn at one: the
+//     #UD encodings are reported as vector 6, which is what silicon raises (SDM
+//     Vol. 2 §2.1.1 on LOCK; those CALL/JMP forms need memory); MOV to DR5/DR7
+//     is #GP at CPL > 0, #UD for DR5 with CR4.DE set, and an Error at CPL 0.
+//     Encodings created later by guest stores (or with paging on, where linear
+//     is not physical) are not covered.
+// 13. LOCK NEG m (F0 F6/F7 /3) stores the right result with wrong flags (SF
+//     and AF from the operand instead of the result; 233 of 300 random cases
+//     differ from plain NEG); every other lockable instruction matches its
+//     unlocked form. step() runs LOCK NEG as NEG: F3 (ignored by QEMU there)
+//     replaces F0 in memory for that one step, with the translated blocks
+//     over those bytes dropped before and after.
+// 14. QEMU checks the LOCK prefix only on some paths (ALU, INC/DEC, NOT/NEG,
+//     BT* with a register destination, except the `xor r, r` zeroing idiom):
+//     LOCK MOV, LOCK PUSH, LOCK Jcc, LOCK XOR CL,CL ... just run. Silicon raises
+//     #UD for LOCK on anything but ADD ADC AND BTC BTR BTS CMPXCHG CMPXCHG8B DEC
+//     INC NEG NOT OR SBB SUB XOR XADD XCHG with a memory destination (SDM Vol. 2,
+//     LOCK). step() applies that rule before running anything.
 //
 // Which instruction classes the oracle can be trusted for, therefore:
 // trusted: integer ALU and flags, data movement, 0x66/0x67 prefixes, stack ops,
@@ -98,7 +131,8 @@
 // go through a gate, segment loads and their load-time checks, privilege checks of
 // CLI/STI/HLT/MOV CRn/LGDT/LIDT/IN/OUT (#GP at CPL 3), the system-register moves
 // themselves at CPL 0, real <-> protected mode transitions (EIP < 0x10000 in
-// Real16), detection of #DE/#UD/#BR/#OF/#GP/#SS/#NP/unmapped memory.
+// Real16), detection of #DE/#UD/#BR/#OF/#GP/#SS/#NP/unmapped memory, LOCK
+// (legality by note 14, LOCK NEG by note 13).
 // not trusted: anything needing delivery (IDT/IVT, gates, TSS, error codes, #DF),
 // INT n from ring 3 (vector n instead of #GP), CPUID, RDTSC, port input values,
 // task switches, virtual-8086 mode, exact #PF error codes and CR2, segment
@@ -184,6 +218,99 @@ bool is_rep_string(const uint8_t* bytes, size_t len) {
   return false;
 }
 
+// What step() needs to know about an instruction's encoding (notes 12, 13).
+struct Encoding {
+  size_t prefixes = 0;  // legacy prefix bytes before the opcode
+  bool lock = false;
+  bool two_byte = false;  // 0F xx
+  uint8_t opcode = 0;
+  bool has_modrm = false;
+  uint8_t mod = 0, reg = 0, rm = 0;
+};
+
+Encoding decode_prefixes_and_opcode(const uint8_t* bytes, size_t len) {
+  Encoding e;
+  size_t i = 0;
+  for (; i < len; ++i) {
+    uint8_t b = bytes[i];
+    if (b == 0xF0) e.lock = true;
+    else if (!(b == 0x26 || b == 0x2E || b == 0x36 || b == 0x3E || b == 0x64 || b == 0x65 || b == 0x66 ||
+               b == 0x67 || b == 0xF2 || b == 0xF3))
+      break;
+  }
+  e.prefixes = i;
+  if (i < len && bytes[i] == 0x0F) {
+    e.two_byte = true;
+    ++i;
+  }
+  if (i < len) e.opcode = bytes[i++];
+  if (i < len) {
+    e.has_modrm = true;
+    e.mod = bytes[i] >> 6;
+    e.reg = (bytes[i] >> 3) & 7;
+    e.rm = bytes[i] & 7;
+  }
+  return e;
+}
+
+// The #UD encodings of note 12 (they make Unicorn abort the process).
+bool aborts_unicorn_with_ud(const Encoding& e);
+
+// MOV to DR5 or DR7 (0F 23 /5, /7): Unicorn crashes if it enables a breakpoint.
+bool moves_to_dr5_or_dr7(const Encoding& e) {
+  return e.two_byte && e.opcode == 0x23 && e.has_modrm && (e.reg == 5 || e.reg == 7);
+}
+
+// SDM Vol. 2 "LOCK": the instructions LOCK may prefix, and only with a memory
+// destination; anything else raises #UD (note 14).
+bool lock_is_legal(const Encoding& e) {
+  if (!e.has_modrm || e.mod == 3) return false;
+  if (!e.two_byte) {
+    switch (e.opcode) {
+      case 0x00: case 0x01: case 0x08: case 0x09: case 0x10: case 0x11: case 0x18: case 0x19:  // ADD OR ADC SBB
+      case 0x20: case 0x21: case 0x28: case 0x29: case 0x30: case 0x31:                        // AND SUB XOR
+      case 0x86: case 0x87: return true;                                                        // XCHG
+      case 0x80: case 0x81: case 0x82: case 0x83: return e.reg != 7;  // group 1 except CMP
+      case 0xF6: case 0xF7: return e.reg == 2 || e.reg == 3;          // NOT NEG
+      case 0xFE: case 0xFF: return e.reg <= 1;                         // INC DEC
+      default: return false;
+    }
+  }
+  switch (e.opcode) {
+    case 0xAB: case 0xB3: case 0xBB: return true;  // BTS BTR BTC
+    case 0xBA: return e.reg >= 5;                  // BTS BTR BTC imm8 (not BT)
+    case 0xB0: case 0xB1: return true;             // CMPXCHG
+    case 0xC0: case 0xC1: return true;             // XADD
+    case 0xC7: return e.reg == 1;                  // CMPXCHG8B
+    default: return false;
+  }
+}
+
+// LOCK NEG m8/m16/m32 (F6/F7 /3): Unicorn computes its flags wrongly (note 13).
+bool is_lock_neg(const Encoding& e) {
+  return e.lock && !e.two_byte && (e.opcode == 0xF6 || e.opcode == 0xF7) && e.has_modrm && e.reg == 3 &&
+         e.mod != 3;
+}
+
+// Whether an encoding starting at `bytes` must never reach Unicorn's translator.
+bool must_not_translate(const uint8_t* bytes, size_t len) {
+  Encoding e = decode_prefixes_and_opcode(bytes, len);
+  return aborts_unicorn_with_ud(e) || moves_to_dr5_or_dr7(e);
+}
+
+bool aborts_unicorn_with_ud(const Encoding& e) {
+  if (!e.has_modrm && !(e.lock && !e.two_byte && (e.opcode == 0xA6 || e.opcode == 0xA7))) return false;
+  if (!e.two_byte && e.opcode == 0xFF && e.mod == 3 && (e.reg == 3 || e.reg == 5)) return true;
+  if (!e.lock) return false;
+  if (!e.two_byte) {
+    if (e.opcode >= 0x38 && e.opcode <= 0x3D) return true;                 // CMP
+    if (e.opcode >= 0x80 && e.opcode <= 0x83 && e.reg == 7) return true;  // CMP r/m, imm
+    return e.opcode == 0xA6 || e.opcode == 0xA7;                          // CMPS
+  }
+  bool bit_op = e.opcode == 0xA3 || e.opcode == 0xAB || e.opcode == 0xB3 || e.opcode == 0xBB;
+  return e.mod == 3 && (bit_op || (e.opcode == 0xBA && e.reg >= 4));
+}
+
 bool is_write(uc_mem_type t) { return t == UC_MEM_WRITE_UNMAPPED || t == UC_MEM_WRITE_PROT; }
 bool is_fetch(uc_mem_type t) { return t == UC_MEM_FETCH_UNMAPPED || t == UC_MEM_FETCH_PROT; }
 bool is_protection(uc_mem_type t) {
@@ -237,10 +364,19 @@ class UnicornOracle final : public Oracle {
   std::optional<std::string> open_engine(StartMode mode);
   std::optional<std::string> map_memory(const Layout& layout, const MemoryImage& mem);
   std::optional<std::string> write_private_tables();
+  std::optional<std::string> make_exits_before_crashing_encodings(const MemoryImage& mem);
   std::optional<std::string> load_system_registers(StartMode mode);
   std::optional<std::string> load_start_state(StartMode mode, const ArchState& start);
   std::optional<std::string> enter_ring3(const ArchState& start);
 
+  struct Fetched {
+    std::array<uint8_t, 15> bytes{};
+    size_t size = 0;      // how many could be read
+    uint64_t linear = 0;  // where they start
+  };
+  Fetched fetch_instruction(uint32_t eip);
+  std::optional<StepResult> refuse_known_crash(const Encoding& e);
+  StepResult step_without_lock(const Fetched& insn, const Encoding& e);
   uc_err run_one(uint32_t eip, std::optional<uint64_t> scratch_page);
   StepResult conclude(uc_err err, uint16_t cs_before, bool may_retry);
   StepResult fault(int vector, uint32_t error_code, std::string message = {});
@@ -343,11 +479,33 @@ std::optional<std::string> UnicornOracle::map_memory(const Layout& layout, const
   for (const auto& [base, bytes] : mem.pages)
     if (uc_err e = uc_mem_write(uc_, base, bytes.data(), bytes.size()); e != UC_ERR_OK)
       return uc_text(("uc_mem_write " + hex(base)).c_str(), e);
+  if (auto err = make_exits_before_crashing_encodings(mem)) return err;
   // Read+execute: the CPU never writes it (accessed bits preset, no task
   // switch), and a guest store there is a bug in the stream, reported as #PF.
   if (uc_err e = uc_mem_map(uc_, kPrivateBase, kPrivateSize, UC_PROT_READ | UC_PROT_EXEC); e != UC_ERR_OK)
     return uc_text("uc_mem_map of the private block", e);
   return write_private_tables();
+}
+
+// Note 12: every offset of the image where an encoding that crashes Unicorn
+// would start becomes an exit, so no block is ever translated across it.
+std::optional<std::string> UnicornOracle::make_exits_before_crashing_encodings(const MemoryImage& mem) {
+  std::vector<uint64_t> exits;
+  std::vector<uint8_t> run;  // consecutive image pages, plus 14 bytes of what follows
+  for (auto it = mem.pages.begin(); it != mem.pages.end();) {
+    uint64_t base = it->first;
+    run.clear();
+    for (uint64_t next = base; it != mem.pages.end() && it->first == next; ++it, next += kPageSize)
+      run.insert(run.end(), it->second.begin(), it->second.end());
+    size_t scanned = run.size();
+    run.resize(scanned + 14, 0);  // unmapped bytes after the run cannot complete an encoding
+    for (size_t i = 0; i < scanned; ++i)
+      if (must_not_translate(run.data() + i, std::min<size_t>(15, run.size() - i))) exits.push_back(base + i);
+  }
+  if (exits.empty()) return std::nullopt;
+  if (uc_err e = uc_ctl_set_exits(uc_, exits.data(), exits.size()); e != UC_ERR_OK)
+    return uc_text("uc_ctl(EXITS)", e);
+  return std::nullopt;
 }
 
 std::optional<std::string> UnicornOracle::write_private_tables() {
@@ -673,8 +831,72 @@ StepResult UnicornOracle::step() {
     error.message = "EIP " + hex(eip) + " cannot be resumed: Unicorn's 16-bit engine truncates the start IP to 16 bits";
     return error;
   }
+  Fetched insn = fetch_instruction(eip);
+  Encoding e = decode_prefixes_and_opcode(insn.bytes.data(), insn.size);
+  if (auto refused = refuse_known_crash(e)) return *refused;
+  // Note 14. Decided only when the bytes up to the ModRM could be read: a
+  // fetch fault comes first otherwise, and Unicorn reports that.
+  if (e.lock && insn.size > e.prefixes + (e.two_byte ? 2 : 1) && !lock_is_legal(e)) {
+    StepResult r;
+    r.kind = StepResult::Kind::Exception;
+    r.vector = 6;
+    r.message = "LOCK on an instruction that cannot take it: #UD (Unicorn would run it)";
+    return r;
+  }
+  if (is_lock_neg(e)) return step_without_lock(insn, e);
   uint16_t cs_before = selector(CS);
   return conclude(run_one(eip, std::nullopt), cs_before, true);
+}
+
+// The instruction's bytes, read page by page (it may end at a mapping's edge).
+UnicornOracle::Fetched UnicornOracle::fetch_instruction(uint32_t eip) {
+  Fetched f;
+  f.linear = uint32_t(segment_base(selector(CS)) + eip);
+  while (f.size < f.bytes.size()) {
+    size_t chunk = std::min<size_t>(f.bytes.size() - f.size, kPageSize - ((f.linear + f.size) % kPageSize));
+    if (uc_mem_read(uc_, f.linear + f.size, f.bytes.data() + f.size, chunk) != UC_ERR_OK) break;
+    f.size += chunk;
+  }
+  return f;
+}
+
+// Note 13: run LOCK NEG as NEG. F3 takes the place of F0: QEMU ignores it on
+// F6/F7, and one thread cannot tell the locked operation from the plain one.
+StepResult UnicornOracle::step_without_lock(const Fetched& insn, const Encoding& e) {
+  auto put_prefix = [&](uint8_t value) {
+    for (size_t i = 0; i < e.prefixes; ++i)
+      if (insn.bytes[i] == 0xF0) uc_mem_write(uc_, insn.linear + i, &value, 1);
+    // uc_mem_write leaves translated blocks alone (note 8).
+    uc_ctl_remove_cache(uc_, insn.linear, insn.linear + insn.size);
+  };
+  uint32_t eip = reg(UC_X86_REG_EIP);
+  uint16_t cs_before = selector(CS);
+  put_prefix(0xF3);
+  StepResult r = conclude(run_one(eip, std::nullopt), cs_before, true);
+  put_prefix(0xF0);
+  return r;
+}
+
+// Note 12: encodings that would take the whole process down are not run.
+std::optional<StepResult> UnicornOracle::refuse_known_crash(const Encoding& e) {
+  StepResult r;
+  r.kind = StepResult::Kind::Exception;
+  r.message = "not run: Unicorn 2.0.1 crashes on this encoding";
+  if (aborts_unicorn_with_ud(e)) {
+    r.vector = 6;
+  } else if (moves_to_dr5_or_dr7(e)) {
+    if (e.reg == 5 && (reg(UC_X86_REG_CR4) & (1u << 3))) {
+      r.vector = 6;  // CR4.DE: DR4/DR5 do not exist (SDM Vol. 3 §17.2.2)
+    } else if (cpl() > 0) {
+      r.vector = 13;
+    } else {
+      r.kind = StepResult::Kind::Error;
+      r.message = "not run: Unicorn 2.0.1 crashes when MOV to DR7 enables a hardware breakpoint";
+    }
+  } else {
+    return std::nullopt;
+  }
+  return r;
 }
 
 StepResult UnicornOracle::conclude(uc_err err, uint16_t cs_before, bool may_retry) {
@@ -734,7 +956,8 @@ StepResult UnicornOracle::conclude(uc_err err, uint16_t cs_before, bool may_retr
                                                                 : segment_base(cs_after);
     return retire_at(uint32_t(p.next_linear - base));
   }
-  // Stopped without reaching another instruction (HLT): EIP is right.
+  // Stopped without reaching another instruction (HLT, or an exit of note 12
+  // ahead): EIP is right.
   return retire_at(reg(UC_X86_REG_EIP));
 }
 

@@ -2,6 +2,9 @@
 // executed instruction by instruction with faults as values; a slow path for
 // everything that needs attention at an instruction boundary (interrupts,
 // HLT, single-step, the interrupt shadow, per-instruction tracing).
+//
+// Virtual time (icount) advances by one for every instruction retired and
+// for every exception or interrupt delivered (docs/cpu.md).
 // Intel SDM Vol. 3 §6.9 (priority among events at instruction boundaries).
 #include "core.h"
 

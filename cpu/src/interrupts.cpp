@@ -211,6 +211,9 @@ void Core::raise(const Fault& first) {
       }
     }
     s.halted = false;
+    // Delivering an event takes virtual time, like retiring an instruction:
+    // a guest caught in an exception storm still reaches the run budget.
+    ++icount;
     Fault next = deliver(f.vector, false, f.has_error_code, f.error_code, s.eip, kOriginException);
     if (!next) return;
     if (next.vector == Fault::kUnsupported) {
@@ -231,6 +234,7 @@ void Core::raise(const Fault& first) {
 
 // Take the highest-priority pending external event (SDM Vol. 3 §6.9).
 void Core::service_interrupt() {
+  ++icount;  // delivery takes virtual time (see raise())
   if (nmi_pending) {
     nmi_pending = false;
     s.halted = false;

@@ -11,6 +11,8 @@
 namespace vs::conformance {
 namespace {
 
+using namespace eflags;
+
 constexpr StartMode kModes[] = {StartMode::UserFlat32, StartMode::Ring0Flat32, StartMode::Real16};
 
 Program make_program(uint64_t seed, StartMode mode, size_t n, GeneratorOptions opt = {}) {

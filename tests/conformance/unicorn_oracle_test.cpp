@@ -543,6 +543,106 @@ TEST_F(UnicornOracleTest, Ring0_TrapFlag_Vector1AfterTheInstruction) {
   EXPECT_EQ(a.eip, s.code() + 1);
 }
 
+// Encodings that would abort the test process inside Unicorn (note 12 of the
+// oracle) come back as the #UD silicon raises, or as an Error.
+TEST_P(UnicornModes, EncodingsThatAbortUnicorn_AreUdWithoutRunning) {
+  const Bytes cases[] = {
+      {0xF0, 0x39, 0x07},        // lock cmp [bx]/[edi], ax/eax
+      {0xF0, 0x83, 0x3F, 0x01},  // lock cmp word/dword [..], 1
+      {0xF0, 0xA6},              // lock cmpsb
+      {0xF0, 0x0F, 0xAB, 0xC0},  // lock bts eax, eax
+      {0xF0, 0x0F, 0xBA, 0xE8, 0x01},  // lock bts eax, 1
+      {0xFF, 0xD8},              // call far eax
+      {0xFF, 0xE8},              // jmp far eax
+  };
+  for (const Bytes& code : cases) {
+    Stream s = stream(code);
+    load(s);
+    StepResult r = oracle_->step();
+    ASSERT_EQ(r.kind, StepResult::Kind::Exception) << int(code[1]);
+    EXPECT_EQ(r.vector, 6);
+    EXPECT_EQ(oracle_->state(), s.start);
+  }
+}
+
+// Unicorn translates ahead: stepping the NOP must not translate the LOCK CMP.
+TEST_P(UnicornModes, NopBeforeAnEncodingThatAbortsUnicorn_RetiresThenUd) {
+  Stream s = stream({0x90, 0x90, 0xF0, 0x39, 0x07, 0x90});  // nop ; nop ; lock cmp [..], eax ; nop
+  load(s);
+  step_retired();
+  step_retired();
+  EXPECT_EQ(oracle_->state().eip, s.start.eip + 2);
+  StepResult r = oracle_->step();
+  ASSERT_EQ(r.kind, StepResult::Kind::Exception);
+  EXPECT_EQ(r.vector, 6);
+  ArchState a = oracle_->state();
+  a.eip += 3;
+  oracle_->set_state(a);
+  step_retired();
+  EXPECT_EQ(oracle_->state().eip, s.start.eip + 6);
+}
+
+// QEMU runs most illegal LOCKs (note 14); silicon raises #UD.
+TEST_P(UnicornModes, LockOnWhatCannotTakeIt_IsUd_LockAddToMemoryRuns) {
+  const Bytes illegal[] = {
+      {0xF0, 0x30, 0xC9},  // lock xor cl, cl (QEMU's zeroing idiom skips its check)
+      {0xF0, 0x89, 0x07},  // lock mov [..], eax
+      {0xF0, 0x90},        // lock nop
+      {0xF0, 0x0F, 0xA3, 0x07},  // lock bt [..], eax
+  };
+  for (const Bytes& code : illegal) {
+    Stream s = stream(code);
+    load(s);
+    StepResult r = oracle_->step();
+    ASSERT_EQ(r.kind, StepResult::Kind::Exception) << int(code[1]);
+    EXPECT_EQ(r.vector, 6);
+    EXPECT_EQ(oracle_->state(), s.start);
+  }
+  Stream s = stream({0xF0, 0x01, 0x07});  // lock add [bx]/[edi], eax
+  s.start.gpr[EDI] = s.real() ? 0x30 : s.data(0x30);
+  s.start.gpr[EBX] = s.start.gpr[EDI];
+  s.start.gpr[EAX] = 0x01020304;
+  load(s);
+  step_retired();
+  EXPECT_EQ(oracle_->read_memory(s.data(0x30), 2), (Bytes{0x04, 0x03}));
+}
+
+// Unicorn gets the flags of LOCK NEG wrong (note 13); the oracle runs it as NEG.
+TEST_P(UnicornModes, LockNeg_HasTheFlagsOfNeg) {
+  Stream s = stream({});
+  s.mem.write(s.code(), cat({{0xF0}, o32(), {0xF7, 0x1F}}));  // lock neg dword [bx]/[edi]
+  s.mem.write(s.data(0x20), le32(0x56455B01));
+  s.start.gpr[EDI] = s.real() ? 0x20 : s.data(0x20);
+  s.start.gpr[EBX] = s.start.gpr[EDI];
+  load(s);
+  step_retired();
+  ArchState a = oracle_->state();
+  EXPECT_EQ(oracle_->read_memory(s.data(0x20), 4), le32(0xA9BAA4FF));
+  EXPECT_EQ(a.eflags & 0x8D5, kFlagCf | kFlagSf | 0x10u /* AF */ | 0x4u /* PF */);
+  EXPECT_EQ(a.eip, s.start.eip + 3 + uint32_t(o32().size()));
+  // The instruction bytes are as they were, and run the same way again.
+  EXPECT_EQ(oracle_->read_memory(s.code(), 1), Bytes{0xF0});
+  a.eip = s.start.eip;
+  oracle_->set_state(a);
+  step_retired();
+  EXPECT_EQ(oracle_->read_memory(s.data(0x20), 4), le32(0x56455B01));
+  EXPECT_EQ(oracle_->state().eflags & 0x8D5, kFlagCf | 0x10u);  // SF clear, 0x01 has odd parity
+}
+
+TEST_P(UnicornModes, MovToDr7_IsAnErrorAtRing0AndGpAtRing3) {
+  Stream s = stream({0x0F, 0x23, 0xF8});  // mov dr7, eax
+  s.start.gpr[EAX] = 0x1;                 // L0
+  load(s);
+  StepResult r = oracle_->step();
+  if (GetParam() == StartMode::UserFlat32) {
+    ASSERT_EQ(r.kind, StepResult::Kind::Exception);
+    EXPECT_EQ(r.vector, 13);
+  } else {
+    EXPECT_EQ(r.kind, StepResult::Kind::Error);
+    EXPECT_NE(r.message.find("DR7"), std::string::npos) << r.message;
+  }
+}
+
 // Unicorn's 16-bit engine takes a 16-bit IP only (note 5 of the oracle).
 TEST_F(UnicornOracleTest, Real16_EipAbove64KiB_IsAnErrorNotAWrongStep) {
   Stream s = make_stream(StartMode::Real16, {0x90});

@@ -316,8 +316,10 @@ Fault double_shift(Core& c, const Insn& in) {
     uint32_t r;
     bool cf;
     if constexpr (M == Mnemonic::SHLD) {
-      uint64_t wide = (uint64_t(a) << 32) | (uint64_t(fill) << (32 - W));
-      if constexpr (W == 16) wide |= uint64_t(a) << (32 - 2 * W);  // 16-bit: a repeats (count > 16)
+      // a:fill left-aligned in 64 bits (16-bit: a:fill:a, so counts above 16
+      // shift a back in, as P6 processors do).
+      uint64_t wide = (uint64_t(a) << (64 - W)) | (uint64_t(fill) << (64 - 2 * W));
+      if constexpr (W == 16) wide |= uint64_t(a) << (64 - 3 * W);
       r = uint32_t((wide << count) >> (64 - W));
       cf = (wide >> (64 - count)) & 1;
     } else {
@@ -478,9 +480,18 @@ Fault xchg_ZA(Core& c, const Insn& in) {
   c.set_reg<W>(EAX, t);
   return {};
 }
+// XADD: TEMP = SRC + DEST; SRC = DEST; DEST = TEMP, in that order, so with
+// the same register as both operands the sum wins (SDM Vol. 2 "XADD").
 template <unsigned W, Mnemonic M>
 Fault XADD(Core& c, const Insn& in) {
   const uint32_t g = c.reg<W>(in.reg);
+  if (in.mod == 3) {
+    const uint32_t d = c.reg<W>(in.rm);
+    const uint32_t sum = alu<W, Mnemonic::ADD>(c, d, g);
+    c.set_reg<W>(in.reg, d);
+    c.set_reg<W>(in.rm, sum);
+    return {};
+  }
   uint32_t old;
   if (auto f = modify_E<W>(c, in, [&](uint32_t a) { old = a; return alu<W, Mnemonic::ADD>(c, a, g); })) return f;
   c.set_reg<W>(in.reg, old);

@@ -1,14 +1,22 @@
 // String instructions MOVS CMPS STOS LODS SCAS INS OUTS with REP/REPE/REPNE
 // (Intel SDM Vol. 2 "REP/REPE/REPZ/REPNE/REPNZ", Vol. 1 §7.3.9). The address
 // size picks CX/ECX and SI/DI vs ESI/EDI; only the source segment can be
-// overridden, the destination is always ES. A REP instruction runs to the end
-// in one step; if an iteration faults, the registers record the iterations
-// already done and EIP stays on the instruction, so it restarts correctly.
+// overridden, the destination is always ES. If an iteration faults, the
+// registers record the iterations already done and EIP stays on the
+// instruction, so it restarts correctly.
+//
+// A REP instruction runs at most kRepChunk iterations per step. If more
+// remain, EIP goes back to the instruction and the run loop gets control:
+// interrupts are taken between chunks (as hardware takes them between
+// iterations) and a guest cannot stall the host with a 4-billion-iteration
+// REP. Each chunk counts as one instruction of virtual time.
 #pragma once
 
 #include "common.inl"
 
 namespace vs::cpu {
+
+constexpr uint32_t kRepChunk = 4096;
 
 template <unsigned W, Mnemonic M>
 Fault string_iteration(Core& c, const Insn& in, uint32_t si, uint32_t di) {
@@ -108,7 +116,14 @@ Fault string_op(Core& c, const Insn& in) {
     return {};
   }
   uint32_t count = c.gpr(ECX) & am;
-  while (count != 0) {
+  for (uint32_t chunk = 0; count != 0; ++chunk) {
+    if (chunk == kRepChunk) {
+      commit();
+      c.gpr(ECX) = (c.gpr(ECX) & ~am) | count;
+      c.s.eip -= in.len;    // run the rest of the REP from the top
+      c.attention = true;   // and leave the block here
+      return {};
+    }
     if (auto f = string_iteration<W, M>(c, in, si, di)) {
       if (c.config.model == CpuModel::I286 && !c.protected_mode() && f.vector == vec::GP) {
         const unsigned adv = attempted_286<W, M>(c, in, si, di);

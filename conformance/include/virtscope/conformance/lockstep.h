@@ -16,7 +16,7 @@ namespace vs::conformance {
 // EFLAGS bits an oracle may not be able to report faithfully: TF (single
 // stepping), IF, RF, VM, AC, VIF, VIP, ID (SDM Vol. 1 §3.4.3).
 inline constexpr uint32_t kDefaultUnknowableFlags =
-    kTF | kIF | (1u << 16) | (1u << 17) | (1u << 18) | (1u << 19) | (1u << 20) | (1u << 21);
+    eflags::kTF | eflags::kIF | (1u << 16) | (1u << 17) | (1u << 18) | (1u << 19) | (1u << 20) | (1u << 21);
 
 enum class SelectorCompare {
   Auto,    // off for UserFlat32 (the host picks the selectors), on otherwise

@@ -11,10 +11,13 @@
 
 namespace vs::conformance {
 
-// EFLAGS bits (SDM Vol. 1 §3.4.3).
+// EFLAGS bits (SDM Vol. 1 §3.4.3), in their own namespace so that oracle files
+// with private copies of these names can include this header.
+namespace eflags {
 inline constexpr uint32_t kCF = 1u << 0, kPF = 1u << 2, kAF = 1u << 4, kZF = 1u << 6, kSF = 1u << 7;
 inline constexpr uint32_t kTF = 1u << 8, kIF = 1u << 9, kDF = 1u << 10, kOF = 1u << 11;
 inline constexpr uint32_t kArithFlags = kCF | kPF | kAF | kZF | kSF | kOF;
+}  // namespace eflags
 
 // One instruction of a generated stream.
 struct GeneratedInsn {
@@ -47,7 +50,7 @@ struct GeneratorOptions {
   bool system_class = false;      // Ring0Flat32 only: MOV CRn, CLTS, SGDT/LGDT, INVLPG, WBINVD, CLI/STI
   bool faults = true;             // #DE from DIV/AAM 0, #UD from UD2/LEA reg/invalid LOCK
   bool undocumented_sal6 = true;  // the D0-D3/C0-C1 /6 alias of SHL
-  bool invalid_lock = true;       // LOCK on a non-lockable form (#UD); Unicorn 2.0.1 aborts on LOCK CMP m
+  bool invalid_lock = true;       // LOCK on a non-lockable ALU form (#UD; Unicorn misses some)
 };
 
 // A layout that suits the mode: the Layout defaults for the 32-bit modes,
