@@ -107,6 +107,16 @@ struct SegWindow {
 };
 
 // ------------------------------------------------------------ block cache ----
+// Front cache of block lookups keyed by linear EIP: valid while `epoch`
+// matches Core::lookup_epoch (bumped whenever linear-to-physical mappings, CS
+// or CPL change) and the block still holds the same physical code.
+struct BlockShortcut {
+  uint32_t lin = 1;        // CS.base + EIP (1: never matches an empty entry's use)
+  uint32_t epoch = 0;
+  uint32_t phys = 0;
+  const struct Block* block = nullptr;
+};
+
 struct Block {
   uint32_t phys = 0;       // physical address of the first instruction
   uint32_t gen = 0;        // page generation when decoded (self-modifying code check)
@@ -399,6 +409,9 @@ class Core {
   void unsupported(const char* what);
 
   // ---------------------------------------------------- block cache ------
+  static constexpr unsigned kShortcuts = 1024;
+  BlockShortcut shortcut[kShortcuts];
+  uint32_t lookup_epoch = 1;            // bump: every BlockShortcut becomes stale
   static constexpr unsigned kBlockTable = 1u << 14;
   static constexpr unsigned kMaxBlockInsns = 32;
   static constexpr size_t kArenaInsns = 1u << 18;

@@ -22,6 +22,7 @@ Core::Core(MemoryBus& m, IoBus& i, trace::EventLog& l, const CpuConfig& cfg)
 }
 
 void Core::flush_blocks() {
+  ++lookup_epoch;
   for (auto& b : block_table) b.phys = 0xFFFFFFFF;
   arena_used = 0;
 }
@@ -29,8 +30,17 @@ void Core::flush_blocks() {
 // Find (or decode) the block starting at CS:EIP. A null block means "execute
 // one instruction uncached" (it crosses a page or lies past the CS limit).
 Fault Core::lookup_block(const Block*& out) {
-  out = nullptr;
   const uint32_t lin = s.seg[CS].base + s.eip;
+  BlockShortcut& sc = shortcut[(lin ^ (lin >> 10)) & (kShortcuts - 1)];
+  if (sc.lin == lin && sc.epoch == lookup_epoch) {
+    const Block* b = sc.block;
+    const uint32_t page = sc.phys >> 12;
+    if (b->phys == sc.phys && b->gen == page_gen[page] && code_page[page]) {
+      out = b;
+      return {};
+    }
+  }
+  out = nullptr;
   if (s.eip > s.seg[CS].limit) return gp(0);
   const bool user = user_access();
   uint32_t phys;
@@ -46,6 +56,7 @@ Fault Core::lookup_block(const Block*& out) {
   const uint32_t page = phys >> 12;
   if (b.phys == phys && b.mode == mode && b.gen == page_gen[page] && code_page[page]) {
     out = &b;
+    sc = BlockShortcut{lin, lookup_epoch, phys, &b};
     return {};
   }
   // Decode a new block: up to kMaxBlockInsns, ending at a control transfer,
@@ -78,6 +89,7 @@ Fault Core::lookup_block(const Block*& out) {
   arena_used += nb.count;
   b = nb;
   out = &b;
+  sc = BlockShortcut{lin, lookup_epoch, phys, &b};
   return {};
 }
 
@@ -162,7 +174,7 @@ RunStop Core::run(uint64_t budget) {
         break;
       }
       ++icount;
-      if (in.end || attention) break;
+      if (attention) break;  // END instructions are always the last of a block
     }
   }
   return stop_requested ? stop_reason : RunStop::Budget;

@@ -123,11 +123,13 @@ Fault Core::ref_lin(uint32_t lin, unsigned size, MemRef& r) {
 }
 
 void Core::flush_tlb() {
+  ++lookup_epoch;
   for (auto& bank : tlb)
     for (auto& e : bank) e = TlbEntry{};
 }
 
 void Core::flush_tlb_page(uint32_t lin) {
+  ++lookup_epoch;
   for (auto& bank : tlb) bank[(lin >> 12) & (kTlbSize - 1)] = TlbEntry{};
 }
 

@@ -30,6 +30,7 @@ Segment Core::cache_from_descriptor(uint16_t selector, uint64_t d) {
 // The descriptor cache decides which offsets are valid and how (SDM Vol. 3
 // §5.3). Real mode does no type checks; virtual-8086 segments are 64 KiB RW.
 void Core::set_segment_cache(unsigned seg, const Segment& cache) {
+  if (seg == CS) ++lookup_epoch;  // CS base, limit and D bit decide which block runs
   s.seg[seg] = cache;
   SegWindow& w = win[seg];
   w.base = cache.base;
@@ -134,6 +135,7 @@ void Core::set_cpl(unsigned new_cpl) {
   const unsigned mode = v86() ? 2 : protected_mode() ? 1 : 0;
   emit(trace::EventKind::ModeChange, mode, mode, s.cpl, new_cpl);
   s.cpl = uint8_t(new_cpl);
+  ++lookup_epoch;  // user/supervisor page permissions differ
 }
 
 Fault Core::load_ldtr(uint16_t selector) {

@@ -25,14 +25,16 @@ namespace vs::conformance {
 //   0x000F0800/0x7FF otherwise, but no IVT or IDT is written: Unicorn reports
 //   exceptions to the host instead of delivering them;
 // - CR0 = PE|ET|NE|AM in the flat modes, ET in Real16; TR = 0x28 in the flat modes;
-// - IN from any port reads all ones; OUT is dropped.
+// - IN from any port reads all ones; OUT is dropped;
+// - read_memory() reads unmapped bytes as 0 and returns at most 16 MiB.
 // Selectors: Real16 loads the start state's as given; Ring0Flat32 too, with
 // CS/SS = 0x08/0x10. In UserFlat32 the selectors are the host's business (the
 // lockstep driver passes e.g. Linux's 0x23/0x2B from the native oracle): CS
 // and SS must have RPL 3, and the oracle loads its own 0x1B for CS and 0x23
-// for SS and every non-null data selector (a null one stays null, so an FS or
-// GS override faults as on Linux). state() reports them, and set_state()
-// accepts them, under the names the start state gave them.
+// for SS and every non-null data selector (a null one stays null, though
+// Unicorn does not fault on accesses through it: note 11 of the .cpp).
+// state() reports them, and set_state() accepts them, under the names the
+// start state gave them.
 // Declared always; defined only when VIRTSCOPE_HAVE_UNICORN is 1.
 std::unique_ptr<Oracle> make_unicorn_oracle();
 
