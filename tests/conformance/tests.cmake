@@ -32,3 +32,7 @@ target_compile_definitions(sst_test PRIVATE VIRTSCOPE_SOURCE_DIR="${PROJECT_SOUR
 virtscope_test(lockstep_test ${CMAKE_CURRENT_LIST_DIR}/lockstep_test.cpp)
 target_link_libraries(lockstep_test PRIVATE vs_conformance PkgConfig::CAPSTONE)
 # --- end lockstep ---
+
+# --- interpreter against every oracle (short campaigns) ---
+virtscope_test(interp_lockstep_test conformance/interp_lockstep_test.cpp)
+target_link_libraries(interp_lockstep_test PRIVATE vs_conformance)
