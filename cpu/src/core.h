@@ -53,6 +53,7 @@ using Handler = Fault (*)(Core&, const Insn&);
 // so executing it again from the block cache costs no decoding.
 struct Insn {
   Handler fn;              // semantic function chosen by the opcode table row and width
+  Handler chained;         // fn wrapped for threaded execution inside a block (see run_chained)
   uint32_t disp;           // displacement (ModRM), moffs, or relative branch target offset
   uint32_t imm;            // first immediate (sign-extended where the row says Ibs/Jb)
   uint32_t addr_mask;      // 0xFFFF for 16-bit addressing, 0xFFFFFFFF for 32-bit
@@ -429,6 +430,8 @@ class Core {
   Fault decode(uint32_t eip, Insn& out);
   Fault fetch_byte(uint32_t eip, uint8_t& b);
   Fault lookup_block(const Block*& b);
+  // A block's instructions are followed by a sentinel whose `chained` ends the chain.
+  static Fault end_of_block(Core&, const Insn&) { return {}; }
   RunStop run(uint64_t budget);
   Fault step_one();
   void execute_insn_with_trap(const Insn& in);
@@ -436,7 +439,7 @@ class Core {
 
 // Handler declarations shared between the insn_*.cpp files and the table.
 #define VS_HANDLER(name) \
-  template <unsigned W, Mnemonic M> Fault name(Core& c, const Insn& in);
+  template <unsigned W, Mnemonic M> VS_HOT Fault name(Core& c, const Insn& in);
 #include "handlers.inc"
 #undef VS_HANDLER
 

@@ -61,7 +61,7 @@ Fault Core::lookup_block(const Block*& out) {
   }
   // Decode a new block: up to kMaxBlockInsns, ending at a control transfer,
   // at the page end, or before an instruction that crosses the page.
-  if (arena_used + kMaxBlockInsns + 1 > arena.size()) flush_blocks();
+  if (arena_used + kMaxBlockInsns + 2 > arena.size()) flush_blocks();
   note_code_page(page);
   Block nb;
   nb.phys = phys;
@@ -86,7 +86,10 @@ Fault Core::lookup_block(const Block*& out) {
     if (in.end || start_off + in.len == 4096) break;
   }
   if (nb.count == 0) return {};
-  arena_used += nb.count;
+  Insn& sentinel = arena[arena_used + nb.count];
+  sentinel = Insn{};
+  sentinel.fn = sentinel.chained = end_of_block;
+  arena_used += nb.count + 1;
   b = nb;
   out = &b;
   sc = BlockShortcut{lin, lookup_epoch, phys, &b};
@@ -157,9 +160,14 @@ RunStop Core::run(uint64_t budget) {
       if (auto f = step_one()) raise(f);
       continue;
     }
-    // The fast path: run the block's instructions back to back.
+    // The fast path: run the block's instructions back to back, threaded
+    // (each handler jumps to the next) when the whole block fits the budget.
     const Insn* p = &arena[b->first];
-    const uint64_t n = std::min<uint64_t>(b->count, end - icount);
+    if (b->count <= end - icount) {
+      if (Fault f = p->chained(*this, *p)) raise(f);
+      continue;
+    }
+    const uint64_t n = end - icount;
     // EIP is advanced before each handler runs: handlers see the address of
     // the next instruction (the return address for CALL and INT, the base of
     // relative jumps) and set EIP themselves only to transfer control. A

@@ -2,6 +2,7 @@
 // immediates (Intel SDM Vol. 2 Chapter 2, "Instruction Format"), driven by the
 // opcode table. The result is an Insn the block cache keeps and re-executes.
 #include "table.h"
+#include "insn/common.inl"
 
 namespace vs::cpu {
 
@@ -155,6 +156,7 @@ Fault decode_insn(const ByteSource& src, uint32_t eip, const DecodeMode& mode, I
   if (r.fault) return r.fault;
   if (row < 0) {
     in.fn = raise_ud;
+    in.chained = run_chained<raise_ud>;
     in.len = uint8_t(std::min<unsigned>(r.len, kMaxLength));
     in.end = 1;
     in.row = 0xFFFF;
@@ -181,16 +183,19 @@ Fault decode_insn(const ByteSource& src, uint32_t eip, const DecodeMode& mode, I
   // The 80286 has no FS or GS: MOV to or from Sreg 4 and 5 is #UD there.
   const bool no_fs_gs = mode.model == CpuModel::I286 && (opcode == 0x8C || opcode == 0x8E) && in.reg >= FS;
   in.fn = row_handler(row, o32);
+  in.chained = row_chained_handler(row, o32);
 
   // Validity checks that make the whole instruction #UD or #GP.
   const bool lock_ok = (info.attrs & attr::LOCK) && in.mod != 3;
   if (r.len > (mode.model == CpuModel::I286 ? kMaxLength286 : kMaxLength)) {
     in.fn = raise_too_long;
+    in.chained = run_chained<raise_too_long>;
     in.end = 1;
   } else if ((lock && !lock_ok && mode.model != CpuModel::I286) ||
              (spec.mem_only && in.mod == 3) || no_fs_gs ||
              ((info.attrs & attr::NOREAL) && !mode.protected_mode)) {
     in.fn = raise_ud;
+    in.chained = run_chained<raise_ud>;
     in.end = 1;
   }
   return {};

@@ -29,21 +29,27 @@ constexpr size_t kRowCount = sizeof(kRows) / sizeof(kRows[0]);
 enum class Width : uint8_t { B, V, W, D, N };
 constexpr Width B = Width::B, V = Width::V, W = Width::W, D = Width::D, N = Width::N;
 
-// Handlers per row: [0] = 8-bit, [1] = 16-bit, [2] = 32-bit instantiation.
+// Handlers per row: [0] = 8-bit, [1] = 16-bit, [2] = 32-bit instantiation,
+// each also in its chained (threaded) form.
 struct RowHandlers {
   Width width;
   Handler fn[3];
+  Handler chained[3];
 };
 
 #define VS_WIDTHS(handler, mn) \
   { &handler<8, Mnemonic::mn>, &handler<16, Mnemonic::mn>, &handler<32, Mnemonic::mn> }
+#define VS_CHAINED(handler, mn)                                                      \
+  { &run_chained<&handler<8, Mnemonic::mn>>, &run_chained<&handler<16, Mnemonic::mn>>, \
+    &run_chained<&handler<32, Mnemonic::mn>> }
 const RowHandlers kHandlers[] = {
 #define VS_OP(opcode, ext, mn, operands, width, handler, attrs, priv, exit) \
-  RowHandlers{width, VS_WIDTHS(handler, mn)},
+  RowHandlers{width, VS_WIDTHS(handler, mn), VS_CHAINED(handler, mn)},
 #include "virtscope/cpu/opcodes.def"
 #undef VS_OP
 };
 #undef VS_WIDTHS
+#undef VS_CHAINED
 
 // Parse the operand letters of one row into decode instructions.
 DecodeSpec parse_operands(std::string_view ops, int8_t ext) {
@@ -142,16 +148,21 @@ bool opcode_has_modrm(uint16_t opcode) {
 
 const DecodeSpec& decode_spec(int row) { return dispatch().spec[row]; }
 
-Handler row_handler(int row, bool o32) {
-  const RowHandlers& h = kHandlers[row];
-  switch (h.width) {
-    case Width::B: return h.fn[0];
-    case Width::V: return h.fn[o32 ? 2 : 1];
-    case Width::W: return h.fn[1];
-    case Width::D: return h.fn[2];
-    case Width::N: return h.fn[2];
+static unsigned width_index(Width w, bool o32) {
+  switch (w) {
+    case Width::B: return 0;
+    case Width::V: return o32 ? 2 : 1;
+    case Width::W: return 1;
+    case Width::D: return 2;
+    case Width::N: return 2;
   }
-  return h.fn[2];
+  return 2;
+}
+
+Handler row_handler(int row, bool o32) { return kHandlers[row].fn[width_index(kHandlers[row].width, o32)]; }
+
+Handler row_chained_handler(int row, bool o32) {
+  return kHandlers[row].chained[width_index(kHandlers[row].width, o32)];
 }
 
 std::string_view mnemonic_name(Mnemonic m) {

@@ -31,6 +31,7 @@ bool opcode_has_modrm(uint16_t opcode);
 bool opcode_is_group(uint16_t opcode);
 const DecodeSpec& decode_spec(int row);
 Handler row_handler(int row, bool o32);
+Handler row_chained_handler(int row, bool o32);
 
 // Where instruction bytes come from: the CPU's code fetch, or a buffer.
 using ByteSource = std::function<Fault(uint32_t offset, uint8_t& byte)>;

@@ -64,4 +64,23 @@ VS_HOT Fault jump_near(Core& c, uint32_t target) {
   return {};
 }
 
+// Threaded execution of a decoded block (cpu.cpp, Core::run): each
+// instruction does the run loop's per-instruction work itself and jumps
+// straight to the next instruction's handler (a tail call), so a block runs
+// without returning to the loop. A fault puts EIP back on the instruction
+// and returns the fault; `attention` or the block's sentinel end the chain.
+template <Handler H>
+Fault run_chained(Core& c, const Insn& in) {
+  const uint32_t at = c.s.eip;
+  c.s.eip = at + in.len;
+  if (Fault f = H(c, in)) [[unlikely]] {
+    c.s.eip = at;
+    return f;
+  }
+  ++c.icount;
+  if (c.attention) [[unlikely]] return {};
+  const Insn& next = (&in)[1];
+  return next.chained(c, next);
+}
+
 }  // namespace vs::cpu
