@@ -1,6 +1,7 @@
 // The interpreter as a lockstep oracle (see interp_oracle.h). Memory is a
 // sparse set of 4 KiB pages from the MemoryImage plus the private block.
 #include "virtscope/conformance/interp_oracle.h"
+#include "virtscope/conformance/system_layout.h"
 
 #include <cstring>
 
@@ -11,8 +12,8 @@ namespace vs::conformance {
 
 namespace {
 
-constexpr uint32_t kPrivateBase = 0x000F0000, kPrivateSize = 0x4000;
-constexpr uint32_t kGdtBase = kPrivateBase + 0x400, kTssBase = kPrivateBase + 0x480;
+using namespace system_layout;  // the tables shared with the KVM and Unicorn oracles
+constexpr uint32_t kGdtBase = kPrivateBase + kGdtOff, kTssBase = kPrivateBase + kTssOff;
 
 class SparseMemory final : public cpu::MemoryBus {
  public:
@@ -27,7 +28,6 @@ class SparseMemory final : public cpu::MemoryBus {
     if (p.empty()) p.assign(4096, 0);
   }
   void clear() { pages_.clear(); }
-  std::map<uint32_t, std::vector<uint8_t>>& pages() { return pages_; }
 
  private:
   std::map<uint32_t, std::vector<uint8_t>> pages_;
@@ -84,19 +84,19 @@ class InterpOracle final : public Oracle {
                                  uint64_t(kTssBase >> 24) << 56};
     std::memcpy(mem_.host_page(kGdtBase, true) + (kGdtBase & 0xFFF), gdt, sizeof gdt);
     uint8_t* tss = mem_.host_page(kTssBase, true) + (kTssBase & 0xFFF);
-    const uint32_t esp0 = kPrivateBase + kPrivateSize, ss0 = 0x10;
+    const uint32_t esp0 = kRing0StackTop, ss0 = kSelData0;
     std::memcpy(tss + 4, &esp0, 4);
     std::memcpy(tss + 8, &ss0, 4);
 
     cpu::CpuState s{};
-    s.gdtr = {kGdtBase, 47};
+    s.gdtr = {kGdtBase, kGdtLimit};
     if (mode == StartMode::Real16) {
       s.cr0 = cpu::cr0::ET;
-      s.idtr = {kPrivateBase, 0x3FF};
+      s.idtr = {kPrivateBase + kIvtOff, 0x3FF};
     } else {
       s.cr0 = cpu::cr0::PE | cpu::cr0::ET | cpu::cr0::NE | cpu::cr0::AM;
-      s.idtr = {kPrivateBase + 0x800, 0x7FF};
-      s.tr = cpu::Segment{0x28, kTssBase, 0x67, 0x008B};
+      s.idtr = {kPrivateBase + kIdtOff, 0x7FF};
+      s.tr = cpu::Segment{kSelTss, kTssBase, kTssLimit, 0x008B};
     }
     apply(s, start);
     cpu_.set_state(s);

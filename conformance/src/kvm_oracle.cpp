@@ -15,6 +15,7 @@
 //   instruction as the other oracles count it.
 // - Known hardware limit: after MOV SS / POP SS the single-step trap is held
 //   back for one instruction (SDM Vol. 3 §6.8.3), so that step covers two.
+#include "virtscope/conformance/system_layout.h"
 #include "virtscope/conformance/kvm_oracle.h"
 
 #include <fcntl.h>
@@ -35,21 +36,12 @@ namespace {
 
 // ---- The guest the oracle builds (documented in kvm_oracle.h) ----
 constexpr uint64_t kGuestMemSize = 16u << 20;  // RAM at guest-physical 0
-constexpr uint32_t kPrivateBase = 0x000F0000;  // the oracle's own tables
-constexpr uint32_t kPrivateSize = 0x4000;
-constexpr uint32_t kIvtOff = 0x0000;     // 256 real-mode vectors, 4 bytes each
-constexpr uint32_t kGdtOff = 0x0400;     // 6 descriptors
-constexpr uint32_t kTssOff = 0x0480;     // 104-byte 32-bit TSS
-constexpr uint32_t kIdtOff = 0x0800;     // 256 gates, 8 bytes each
+using namespace system_layout;           // the tables shared with the other oracles
 constexpr uint32_t kStubsOff = 0x1000;   // 256 stubs, 8 bytes each
 constexpr uint32_t kStubSize = 8;
-constexpr uint32_t kRing0StackTop = kPrivateBase + kPrivateSize;
 constexpr uint16_t kReportPort = 0xE0;   // the stubs write the vector here
 constexpr uint32_t kTssAddrForVmx = 0xFFFBD000;  // KVM_SET_TSS_ADDR, above RAM
 
-constexpr uint16_t kSelCode0 = 0x08, kSelData0 = 0x10, kSelCode3 = 0x1B, kSelData3 = 0x23, kSelTss = 0x28;
-constexpr int kGdtEntries = 6;
-constexpr uint32_t kTssLimit = 103;
 
 constexpr uint64_t kCr0Pe = 1u << 0, kCr0Et = 1u << 4, kCr0Ne = 1u << 5, kCr0Am = 1u << 18;
 constexpr uint32_t kFlagTf = 1u << 8, kFlagRf = 1u << 16, kFlagReserved1 = 1u << 1;

@@ -137,6 +137,7 @@
 // INT n from ring 3 (vector n instead of #GP), CPUID, RDTSC, port input values,
 // task switches, virtual-8086 mode, exact #PF error codes and CR2, segment
 // limits and null selectors on memory accesses (note 11).
+#include "virtscope/conformance/system_layout.h"
 #include "virtscope/conformance/unicorn_oracle.h"
 
 #include <unicorn/unicorn.h>
@@ -152,18 +153,14 @@ namespace {
 
 // ---- The machine the oracle builds (documented in unicorn_oracle.h) ----
 constexpr uint32_t kPageSize = MemoryImage::kPageSize;
-constexpr uint32_t kPrivateBase = 0x000F0000;  // the oracle's own tables, below 1 MiB
-constexpr uint32_t kPrivateSize = 0x4000;
-constexpr uint32_t kIvtBase = kPrivateBase + 0x0000;  // IDTR.base in Real16 (not written)
-constexpr uint32_t kGdtBase = kPrivateBase + 0x0400;
-constexpr uint32_t kTssBase = kPrivateBase + 0x0480;
-constexpr uint32_t kIdtBase = kPrivateBase + 0x0800;  // IDTR.base in the flat modes (not written)
+using namespace system_layout;  // the tables shared with the other oracles
+constexpr uint32_t kIvtBase = kPrivateBase + kIvtOff;  // IDTR.base in Real16 (not written)
+constexpr uint32_t kGdtBase = kPrivateBase + kGdtOff;
+constexpr uint32_t kTssBase = kPrivateBase + kTssOff;
+constexpr uint32_t kIdtBase = kPrivateBase + kIdtOff;  // IDTR.base in the flat modes (not written)
 constexpr uint32_t kRing3EntryCode = kPrivateBase + 0x1000;  // one IRET
-constexpr uint32_t kRing0StackTop = kPrivateBase + kPrivateSize;
 constexpr uint32_t kRing3EntryFrame = kRing0StackTop - 20;  // EIP, CS, EFLAGS, ESP, SS
 
-constexpr uint16_t kSelCode0 = 0x08, kSelData0 = 0x10, kSelCode3 = 0x1B, kSelData3 = 0x23, kSelTss = 0x28;
-constexpr int kGdtEntries = 6;
 constexpr uint32_t kTssLimit = 103;
 
 constexpr uint32_t kCr0Pe = 1u << 0, kCr0Et = 1u << 4, kCr0Ne = 1u << 5, kCr0Am = 1u << 18;

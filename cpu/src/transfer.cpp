@@ -49,6 +49,18 @@ static Fault check_direct_code(Core& c, uint16_t sel, uint64_t d) {
   return {};
 }
 
+// The descriptor a protected-mode far JMP or CALL names. Task switches are
+// not modelled: they stop the run as Unsupported (`what` names the attempt).
+static Fault far_target(Core& c, uint16_t sel, uint64_t& d, const char* what) {
+  if (is_null(sel)) return gp(0);
+  if (auto f = c.read_descriptor(sel, d, vec::GP)) return f;
+  if (is_task_related(d)) {
+    c.unsupported(what);
+    return fault(Fault::kUnsupported);
+  }
+  return {};
+}
+
 Fault Core::far_jump(uint16_t sel, uint32_t off, unsigned width) {
   if (width == 16) off &= 0xFFFF;
   if (!protected_mode() || v86()) {
@@ -57,13 +69,8 @@ Fault Core::far_jump(uint16_t sel, uint32_t off, unsigned width) {
     s.eip = off;
     return {};
   }
-  if (is_null(sel)) return gp(0);
   uint64_t d;
-  if (auto f = read_descriptor(sel, d, vec::GP)) return f;
-  if (is_task_related(d)) {
-    unsupported("task switch (JMP to a TSS or task gate)");
-    return fault(Fault::kUnsupported);
-  }
+  if (auto f = far_target(*this, sel, d, "task switch (JMP to a TSS or task gate)")) return f;
   if (is_call_gate(d)) {
     if (dpl_of(d) < cpl() || dpl_of(d) < rpl(sel)) return gp(err(sel));
     if (!present(d)) return fault(vec::NP, err(sel));
@@ -127,7 +134,9 @@ static bool stack_offset_ok(const Segment& seg, uint32_t off, uint32_t size) {
 
 // Write a sequence of values below `top` on a stack described by `seg`,
 // checking every slot first so that nothing is committed on a fault. The
-// writes are made at privilege `level` (user pages need level 3).
+// writes are made at privilege `level` (user pages need level 3). On the
+// current stack (error_code 0) the CPU's own segment window decides; a new
+// inner stack faults with #SS(its selector).
 static Fault push_frame(Core& c, const Segment& seg, uint32_t top, unsigned width,
                         const uint32_t* values, unsigned n, uint32_t& new_top, uint32_t error_code,
                         unsigned level) {
@@ -136,7 +145,11 @@ static Fault push_frame(Core& c, const Segment& seg, uint32_t top, unsigned widt
   uint32_t sp = top & m;
   for (unsigned i = 0; i < n; ++i) {
     sp = (sp - size) & m;
-    if (!stack_offset_ok(seg, sp, size)) return fault(vec::SS, error_code);
+    if (error_code == 0) {
+      if (auto f = c.check_segment(SS, sp, size, true)) return f;
+    } else if (!stack_offset_ok(seg, sp, size)) {
+      return fault(vec::SS, error_code);
+    }
   }
   sp = top & m;
   for (unsigned i = 0; i < n; ++i) {
@@ -153,29 +166,16 @@ Fault Core::far_call(uint16_t sel, uint32_t off, unsigned width) {
   if (width == 16) off &= 0xFFFF;
   if (!protected_mode() || v86()) {
     if (off > s.seg[CS].limit) return gp(0);
-    const uint32_t frame[2] = {s.seg[CS].selector, ret_eip};
-    // Two pushes with the limit checked before anything changes.
-    const uint32_t m = sp_mask();
-    for (unsigned i = 1; i <= 2; ++i)
-      if (auto f = check_segment(SS, (sp() - i * (width / 8)) & m, width / 8, true)) return f;
-    if (width == 16) {
-      (void)push<16>(frame[0]);
-      (void)push<16>(frame[1] & 0xFFFF);
-    } else {
-      (void)push<32>(frame[0]);
-      (void)push<32>(frame[1]);
-    }
+    const uint32_t frame[2] = {s.seg[CS].selector, width == 16 ? ret_eip & 0xFFFF : ret_eip};
+    uint32_t new_sp;
+    if (auto f = push_frame(*this, s.seg[SS], sp(), width, frame, 2, new_sp, 0, cpl())) return f;
+    set_sp(new_sp);
     load_real_segment(CS, sel);
     s.eip = off;
     return {};
   }
-  if (is_null(sel)) return gp(0);
   uint64_t d;
-  if (auto f = read_descriptor(sel, d, vec::GP)) return f;
-  if (is_task_related(d)) {
-    unsupported("task switch (CALL to a TSS or task gate)");
-    return fault(Fault::kUnsupported);
-  }
+  if (auto f = far_target(*this, sel, d, "task switch (CALL to a TSS or task gate)")) return f;
   if (!is_call_gate(d)) {
     if (auto f = check_direct_code(*this, sel, d)) return f;
     if (off > limit_of(d)) return gp(0);
