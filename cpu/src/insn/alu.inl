@@ -51,14 +51,23 @@ VS_HOT uint32_t alu(Core& c, uint32_t a, uint32_t b) {
   }
 }
 
-// ALU with destination E (register or memory) and a source value.
+// ALU with destination E (register or memory) and a source value; the memory
+// half is out of line (see VS_MEMORY_PATH).
+template <unsigned W, Mnemonic M>
+VS_MEMORY_PATH Fault alu_to_E_memory(Core& c, const Insn& in, uint32_t b);
+
 template <unsigned W, Mnemonic M>
 VS_HOT Fault alu_to_E(Core& c, const Insn& in, uint32_t b) {
-  if (in.mod == 3) {
+  if (in.mod == 3) [[likely]] {
     uint32_t r = alu<W, M>(c, c.reg<W>(in.rm), b);
     if constexpr (alu_writes_back<M>) c.set_reg<W>(in.rm, r);
     return {};
   }
+  return alu_to_E_memory<W, M>(c, in, b);
+}
+
+template <unsigned W, Mnemonic M>
+VS_MEMORY_PATH Fault alu_to_E_memory(Core& c, const Insn& in, uint32_t b) {
   if constexpr (!alu_writes_back<M>) {
     uint32_t a;
     if (auto f = c.read<W>(in.seg, c.ea(in), a)) return f;

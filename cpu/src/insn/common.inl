@@ -16,22 +16,37 @@ constexpr int64_t sign_extend(uint32_t v) {
   else return int64_t((int64_t(v) & ((int64_t(1) << W) - 1)) ^ (int64_t(1) << (W - 1))) - (int64_t(1) << (W - 1));
 }
 
+// Memory halves of the E-operand accessors, kept out of line: a handler whose
+// operand is a register then compiles to code without calls (no register
+// saves), and only memory forms pay for the call.
+#define VS_MEMORY_PATH [[gnu::noinline]]
+
 template <unsigned W>
-VS_HOT Fault read_E(Core& c, const Insn& in, uint32_t& v) {
-  if (in.mod == 3) {
-    v = c.reg<W>(in.rm);
-    return {};
-  }
+VS_MEMORY_PATH Fault read_E_memory(Core& c, const Insn& in, uint32_t& v) {
   return c.read<W>(in.seg, c.ea(in), v);
 }
 
 template <unsigned W>
+VS_MEMORY_PATH Fault write_E_memory(Core& c, const Insn& in, uint32_t v) {
+  return c.write<W>(in.seg, c.ea(in), v);
+}
+
+template <unsigned W>
+VS_HOT Fault read_E(Core& c, const Insn& in, uint32_t& v) {
+  if (in.mod == 3) [[likely]] {
+    v = c.reg<W>(in.rm);
+    return {};
+  }
+  return read_E_memory<W>(c, in, v);
+}
+
+template <unsigned W>
 VS_HOT Fault write_E(Core& c, const Insn& in, uint32_t v) {
-  if (in.mod == 3) {
+  if (in.mod == 3) [[likely]] {
     c.set_reg<W>(in.rm, v);
     return {};
   }
-  return c.write<W>(in.seg, c.ea(in), v);
+  return write_E_memory<W>(c, in, v);
 }
 
 // Read-modify-write of the E operand: write permission is checked before
