@@ -123,6 +123,7 @@ struct Block {
   uint32_t gen = 0;        // page generation when decoded (self-modifying code check)
   uint8_t mode = 0;        // CS.D when decoded
   uint16_t count = 0;      // instructions (a sentinel follows them)
+  uint16_t bytes = 0;      // code bytes the instructions span (for the CS limit check)
   uint32_t first = 0;      // index of the first Insn in the arena
 };
 
@@ -430,8 +431,24 @@ class Core {
   Fault decode(uint32_t eip, Insn& out);
   Fault fetch_byte(uint32_t eip, uint8_t& b);
   Fault lookup_block(const Block*& b);
-  // A block's instructions are followed by a sentinel whose `chained` ends the chain.
+  // The block at CS:EIP if the shortcut cache knows it and it is still valid.
+  VS_HOT const Block* shortcut_block() const {
+    const uint32_t lin = s.seg[CS].base + s.eip;
+    const BlockShortcut& sc = shortcut[(lin ^ (lin >> 10)) & (kShortcuts - 1)];
+    if (sc.lin != lin || sc.epoch != lookup_epoch) return nullptr;
+    const Block* b = sc.block;
+    const uint32_t page = sc.phys >> 12;
+    return b->phys == sc.phys && b->gen == page_gen[page] && code_page[page] ? b : nullptr;
+  }
+  // A block's instructions are followed by a sentinel. In the plain loop it
+  // does nothing; threaded, it continues into the next block when that block
+  // is already decoded and fits the budget, at most kChainBlocks times before
+  // the run loop gets control back (builds without tail calls stay shallow).
   static Fault end_of_block(Core&, const Insn&) { return {}; }
+  static Fault continue_to_next_block(Core& c, const Insn&);
+  static constexpr unsigned kChainBlocks = 64;
+  uint64_t run_end = 0;          // the current run()'s budget end, in virtual time
+  unsigned chain_left = 0;       // blocks the current chain may still enter
   RunStop run(uint64_t budget);
   Fault step_one();
   void execute_insn_with_trap(const Insn& in);

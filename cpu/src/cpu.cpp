@@ -29,18 +29,22 @@ void Core::flush_blocks() {
 
 // Find (or decode) the block starting at CS:EIP. A null block means "execute
 // one instruction uncached" (it crosses a page or lies past the CS limit).
+Fault Core::continue_to_next_block(Core& c, const Insn&) {
+  // The same boundary check the run loop makes: POPF/IRET may have set TF,
+  // STI/POPF may have let a pending interrupt in.
+  c.update_attention();
+  if (c.attention || c.chain_left == 0) return {};
+  const Block* b = c.shortcut_block();
+  if (!b || c.run_end - c.icount < b->count) return {};
+  --c.chain_left;
+  const Insn& first = c.arena[b->first];
+  return first.chained(c, first);
+}
+
 Fault Core::lookup_block(const Block*& out) {
+  if ((out = shortcut_block())) return {};
   const uint32_t lin = s.seg[CS].base + s.eip;
   BlockShortcut& sc = shortcut[(lin ^ (lin >> 10)) & (kShortcuts - 1)];
-  if (sc.lin == lin && sc.epoch == lookup_epoch) {
-    const Block* b = sc.block;
-    const uint32_t page = sc.phys >> 12;
-    if (b->phys == sc.phys && b->gen == page_gen[page] && code_page[page]) {
-      out = b;
-      return {};
-    }
-  }
-  out = nullptr;
   if (s.eip > s.seg[CS].limit) return gp(0);
   const bool user = user_access();
   uint32_t phys;
@@ -54,7 +58,9 @@ Fault Core::lookup_block(const Block*& out) {
   const uint8_t mode = s.seg[CS].big() && !v86() ? 1 : 0;
   Block& b = block_table[(phys ^ (phys >> 14)) & (kBlockTable - 1)];
   const uint32_t page = phys >> 12;
-  if (b.phys == phys && b.mode == mode && b.gen == page_gen[page] && code_page[page]) {
+  // A cached block is reused only if all of it lies inside the current CS limit.
+  if (b.phys == phys && b.mode == mode && b.gen == page_gen[page] && code_page[page] &&
+      uint64_t(s.eip) + b.bytes <= uint64_t(s.seg[CS].limit) + 1) {
     out = &b;
     sc = BlockShortcut{lin, lookup_epoch, phys, &b};
     return {};
@@ -82,13 +88,15 @@ Fault Core::lookup_block(const Block*& out) {
     }
     arena[arena_used + n] = in;
     ++nb.count;
+    nb.bytes = uint16_t(nb.bytes + in.len);
     eip += in.len;
     if (in.end || start_off + in.len == 4096) break;
   }
   if (nb.count == 0) return {};
   Insn& sentinel = arena[arena_used + nb.count];
   sentinel = Insn{};
-  sentinel.fn = sentinel.chained = end_of_block;
+  sentinel.fn = end_of_block;
+  sentinel.chained = continue_to_next_block;
   arena_used += nb.count + 1;
   b = nb;
   out = &b;
@@ -119,8 +127,8 @@ void Core::execute_insn_with_trap(const Insn& in) {
                                                  opcode_table()[in.row].mnemonic == Mnemonic::INT3 ||
                                                  opcode_table()[in.row].mnemonic == Mnemonic::INTO);
   if (trap && !software_int) {
-    s.dr[6] |= 1u << 14;  // BS
-    if (auto f2 = deliver(vec::DB, false, false, 0, s.eip, kOriginException)) raise(f2);
+    s.dr[6] |= 1u << 14;  // BS: the #DB came from single-stepping
+    raise(fault(vec::DB));  // a trap: EIP already points past the instruction
   }
 }
 
@@ -164,6 +172,8 @@ RunStop Core::run(uint64_t budget) {
     // (each handler jumps to the next) when the whole block fits the budget.
     const Insn* p = &arena[b->first];
     if (b->count <= end - icount) {
+      run_end = end;
+      chain_left = kChainBlocks;
       if (Fault f = p->chained(*this, *p)) raise(f);
       continue;
     }

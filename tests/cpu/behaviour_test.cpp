@@ -281,3 +281,37 @@ TEST(Cpu, X87EscapeWithoutFpu_RaisesDeviceNotAvailableWhenEmSet) {
   b.cpu.run(1);
   EXPECT_EQ(hook.vector, 7);
 }
+
+// POPF setting TF in the middle of threaded execution must still trap after
+// the next instruction (the chain re-checks at every block boundary).
+TEST(Cpu, PopfSettingTrapFlag_SingleStepsTheNextInstruction) {
+  Bench b;
+  b.poke(0x1000, {0x68, 0x02, 0x01, 0x00, 0x00,  // push 0x102 (TF)
+                  0x9D,                          // popf
+                  0x90,                          // nop: traps after it
+                  0x90, 0xF4});
+  b.flat32(0x1000, 0);
+  StopOnException hook;
+  b.cpu.set_hooks(&hook);
+  EXPECT_EQ(b.cpu.run(100), RunStop::Hook);
+  EXPECT_EQ(hook.vector, 1);
+  EXPECT_EQ(b.cpu.state().eip, 0x1007u);  // #DB is a trap: EIP after the NOP
+}
+
+// A cached block longer than a later, smaller CS limit must not run past it.
+TEST(Cpu, CachedBlockPastANewCsLimit_FaultsAtTheLimit) {
+  Bench b;
+  b.poke(0x1000, {0x90, 0x90, 0x90, 0x90, 0xF4});
+  b.flat32(0x1000, 0);
+  ASSERT_EQ(b.cpu.run(100), RunStop::Halted);  // decodes and caches the block
+  CpuState s = b.cpu.state();
+  s.eip = 0x1000;
+  s.halted = false;
+  s.seg[CS].limit = 0x1002;  // the last NOP and the HLT now lie past the limit
+  b.cpu.set_state(s);
+  StopOnException hook;
+  b.cpu.set_hooks(&hook);
+  EXPECT_EQ(b.cpu.run(100), RunStop::Hook);
+  EXPECT_EQ(hook.vector, 13);
+  EXPECT_EQ(b.cpu.state().eip, 0x1003u);
+}
