@@ -358,8 +358,11 @@ class Core {
   // ---------------------------------------------- interrupts/exceptions ---
   Fault deliver(uint8_t vector, bool software, bool has_error, uint32_t error, uint32_t return_eip, unsigned origin);
   void raise(const Fault& f);          // deliver an exception from the run loop (double/triple fault logic)
+  // An external interrupt can be taken now (SDM Vol. 3 §6.8.1). INTR without
+  // an interrupt controller to acknowledge it is ignored, as a CPU with the
+  // pin tied high and no 8259 answering would hang rather than make progress.
   bool interrupt_ready() const {
-    return nmi_pending || (irq_line && (s.eflags & flag::IF) && !s.interrupt_shadow);
+    return nmi_pending || (irq_line && pic && (s.eflags & flag::IF) && !s.interrupt_shadow);
   }
   void service_interrupt();
   void update_attention() {
@@ -416,7 +419,7 @@ class Core {
   uint32_t lookup_epoch = 1;            // bump: every BlockShortcut becomes stale
   static constexpr unsigned kBlockTable = 1u << 14;
   static constexpr unsigned kMaxBlockInsns = 32;
-  static constexpr size_t kArenaInsns = 1u << 18;
+  static constexpr size_t kArenaInsns = 1u << 16;  // decoded instructions; all blocks flush when full
   std::vector<Block> block_table;       // direct-mapped by physical address
   std::vector<Insn> arena;              // decoded instructions of all blocks
   size_t arena_used = 0;

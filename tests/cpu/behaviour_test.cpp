@@ -315,3 +315,31 @@ TEST(Cpu, CachedBlockPastANewCsLimit_FaultsAtTheLimit) {
   EXPECT_EQ(hook.vector, 13);
   EXPECT_EQ(b.cpu.state().eip, 0x1003u);
 }
+
+namespace {
+class FixedVectorPic final : public InterruptController {
+ public:
+  uint8_t acknowledge() override {
+    ++acks;
+    return 0x20;
+  }
+  int acks = 0;
+};
+}  // namespace
+
+// INTR raised with IF=1 is taken at the next instruction boundary through the
+// controller's vector; with no controller attached it is ignored.
+TEST(Cpu, ExternalInterrupt_IsAcknowledgedAndDeliveredThroughTheIvt) {
+  Bench b;
+  b.poke(0x20 * 4, {0x00, 0x30, 0x00, 0x00});  // IVT[0x20] = 0000:3000
+  b.poke(0x3000, {0xF4});                      // hlt in the handler
+  b.poke(0x1000, {0xFB, 0x90, 0x90, 0xEB, 0xFE});  // sti; nop; nop; jmp $
+  b.real_mode(0x1000);
+  b.cpu.set_irq(true);
+  EXPECT_EQ(b.cpu.run(50), RunStop::Budget);  // no controller: the line is ignored
+  FixedVectorPic pic;
+  b.cpu.set_interrupt_controller(&pic);
+  EXPECT_EQ(b.cpu.run(50), RunStop::Halted);
+  EXPECT_EQ(pic.acks, 1);
+  EXPECT_EQ(b.cpu.state().eip, 0x3001u);
+}
