@@ -36,3 +36,7 @@ target_link_libraries(lockstep_test PRIVATE vs_conformance PkgConfig::CAPSTONE)
 # --- interpreter against every oracle (short campaigns) ---
 virtscope_test(interp_lockstep_test conformance/interp_lockstep_test.cpp)
 target_link_libraries(interp_lockstep_test PRIVATE vs_conformance)
+
+# --- the threaded engine against single-stepping (same programs) ---
+virtscope_test(threaded_consistency_test conformance/threaded_consistency_test.cpp)
+target_link_libraries(threaded_consistency_test PRIVATE vs_conformance)
