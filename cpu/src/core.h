@@ -241,10 +241,10 @@ class Core {
 
   VS_HOT Fault check_segment(unsigned seg, uint32_t off, unsigned size, bool write) const {
     const SegWindow& w = win[seg];
-    if (off < w.lo || int64_t(off) + size - 1 > (write ? w.write_hi : w.read_hi)) return segment_fault(seg, write);
+    if (off < w.lo || int64_t(off) + size - 1 > (write ? w.write_hi : w.read_hi)) return segment_fault(seg);
     return {};
   }
-  Fault segment_fault(unsigned seg, bool write) const;
+  Fault segment_fault(unsigned seg) const;
 
   // Linear address reads/writes (paging + TLB; no segmentation).
   template <unsigned W>
@@ -369,7 +369,6 @@ class Core {
     attention = stop_requested || interrupt_ready() || (s.eflags & flag::TF) || s.halted ||
                 log.wants(trace::EventKind::InsnRetired) || s.interrupt_shadow;
   }
-  uint8_t delivering = 0xFF;           // vector being delivered (double-fault classification)
 
   // --------------------------------------------------------- transfers ---
   // Protected-mode far transfers and interrupt return (transfer.cpp); in real
@@ -382,6 +381,29 @@ class Core {
   static constexpr unsigned kOriginException = 0, kOriginExternal = 1, kOriginIntN = 2,
                             kOriginInt3 = 3, kOriginIcebp = 4;
   Fault software_interrupt(uint8_t vector, unsigned insn_len, unsigned origin);
+
+  // Stacks for privilege changes (transfer.cpp), shared by CALL through a
+  // gate and interrupt delivery. `ext` is the EXT bit these faults put in
+  // their error code: 1 while delivering an event external to the program
+  // (SDM Vol. 3 §6.13).
+  Fault tss_stack(unsigned level, uint16_t& ss, uint32_t& esp, uint32_t ext);
+  Fault check_new_stack(uint16_t ss, unsigned level, uint64_t& desc, uint32_t ext);
+  // Push `values` (first value highest) below `top`, checking every slot
+  // before writing any: on the current stack the segment window decides, on a
+  // new inner stack its descriptor does (#SS(selector) if it does not fit).
+  // Writes are made at privilege `level` (user pages need level 3).
+  enum class StackKind : uint8_t { Current, New };
+  Fault push_frame(const Segment& seg, StackKind kind, uint32_t top, unsigned width, const uint32_t* values,
+                   unsigned n, uint32_t& new_top, uint32_t ext, unsigned level);
+  // A data segment register holding a null selector: any use is #GP(0).
+  static Segment unusable_segment(uint16_t selector) {
+    Segment s;
+    s.selector = selector;
+    s.base = 0;
+    s.limit = 0;
+    s.attr = 0;  // not present
+    return s;
+  }
 
   // -------------------------------------------------- I/O permission -----
   Fault check_io(uint16_t port, unsigned size);

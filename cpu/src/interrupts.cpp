@@ -104,23 +104,9 @@ Fault Core::deliver(uint8_t vector, bool software, bool has_error, uint32_t erro
     // Inter-privilege: new stack from the TSS (SDM Vol. 3 §6.12.1, Figure 6-4).
     uint16_t new_ss;
     uint32_t new_esp;
-    {
-      const bool tss32 = s.tr.type() == 9 || s.tr.type() == 11;
-      const uint32_t at = tss32 ? 4 + new_dpl * 8 : 2 + new_dpl * 4;
-      if (at + (tss32 ? 7 : 3) > s.tr.limit) return fault(vec::TS, (s.tr.selector & ~3u) + ext);
-      uint32_t v, sel;
-      if (auto f = read_sys(s.tr.base + at, tss32 ? 4 : 2, v)) return f;
-      if (auto f = read_sys(s.tr.base + at + (tss32 ? 4 : 2), 2, sel)) return f;
-      new_ss = uint16_t(sel);
-      new_esp = v;
-    }
-    if ((new_ss & ~3u) == 0) return fault(vec::TS, ext);
-    if ((new_ss & 3) != new_dpl) return fault(vec::TS, (new_ss & ~3u) + ext);
+    if (auto f = tss_stack(new_dpl, new_ss, new_esp, ext)) return f;
     uint64_t sd;
-    if (auto f = read_descriptor(new_ss, sd, vec::TS)) return fault(f.vector, (new_ss & ~3u) + ext);
-    const bool writable_data = ((sd >> 43) & 3) == 2 && (type_of(sd) & 2);
-    if (!writable_data || dpl_of(sd) != new_dpl) return fault(vec::TS, (new_ss & ~3u) + ext);
-    if (!present(sd)) return fault(vec::SS, (new_ss & ~3u) + ext);
+    if (auto f = check_new_stack(new_ss, new_dpl, sd, ext)) return f;
     const Segment ss_cache = cache_from_descriptor(new_ss, sd);
     if (v86()) {
       // From virtual-8086 mode the data segments are saved too (Figure 6-5).
@@ -132,32 +118,17 @@ Fault Core::deliver(uint8_t vector, bool software, bool has_error, uint32_t erro
     frame.push_back(old_cs);
     frame.push_back(return_eip);
     if (has_error) frame.push_back(error);
-    // Check, then write the frame on the new stack.
-    const uint32_t size = width / 8, m = ss_cache.big() ? 0xFFFFFFFFu : 0xFFFFu;
-    uint32_t sp = new_esp & m;
-    for (size_t i = 0; i < frame.size(); ++i) {
-      sp = (sp - size) & m;
-      if (ss_cache.expand_down() ? sp <= ss_cache.limit : uint64_t(sp) + size - 1 > ss_cache.limit)
-        return fault(vec::SS, (new_ss & ~3u) + ext);
-    }
-    sp = new_esp & m;
-    for (uint32_t v : frame) {
-      sp = (sp - size) & m;
-      if (auto f = write_sys(ss_cache.base + sp, size, v)) return f;
-    }
+    uint32_t top;
+    if (auto f = push_frame(ss_cache, StackKind::New, new_esp, width, frame.data(), unsigned(frame.size()), top, ext,
+                            new_dpl))
+      return f;
     const bool was_v86 = v86();
     s.eflags &= ~(flag::TF | flag::NT | flag::RF | flag::VM);
     if (!trap_gate) s.eflags &= ~flag::IF;
-    if (was_v86) {
-      Segment null;
-      null.selector = 0;
-      null.base = 0;
-      null.limit = 0;
-      null.attr = 0;
-      for (unsigned seg : {ES, DS, FS, GS}) set_segment_cache(seg, null);
-    }
+    if (was_v86)
+      for (unsigned seg : {ES, DS, FS, GS}) set_segment_cache(seg, unusable_segment(0));
     set_segment_cache(SS, ss_cache);
-    s.gpr[ESP] = ss_cache.big() ? sp : (s.gpr[ESP] & 0xFFFF0000u) | sp;
+    set_sp(top);
     Segment cs = cs_cache;
     cs.selector = uint16_t((target & ~3u) | new_dpl);
     set_segment_cache(CS, cs);
@@ -169,15 +140,11 @@ Fault Core::deliver(uint8_t vector, bool software, bool has_error, uint32_t erro
   // Same privilege: push on the current stack.
   frame = {old_flags, old_cs, return_eip};
   if (has_error) frame.push_back(error);
-  const uint32_t size = width / 8, m = sp_mask();
-  for (size_t i = 1; i <= frame.size(); ++i)
-    if (auto f = check_segment(SS, (sp() - i * size) & m, size, true)) return fault(f.vector, ext);
-  uint32_t sp_now = sp();
-  for (uint32_t v : frame) {
-    sp_now = (sp_now - size) & m;
-    if (auto f = write_lin_slow(win[SS].base + sp_now, size, v, user_access())) return f;
-  }
-  set_sp(sp_now);
+  uint32_t new_sp;
+  if (auto f = push_frame(s.seg[SS], StackKind::Current, sp(), width, frame.data(), unsigned(frame.size()), new_sp,
+                          ext, cpl()))
+    return f;
+  set_sp(new_sp);
   s.eflags &= ~(flag::TF | flag::NT | flag::RF | flag::VM);
   if (!trap_gate) s.eflags &= ~flag::IF;
   Segment cs = cs_cache;

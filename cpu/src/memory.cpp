@@ -7,7 +7,7 @@
 
 namespace vs::cpu {
 
-Fault Core::segment_fault(unsigned seg, bool) const {
+Fault Core::segment_fault(unsigned seg) const {
   // Limit and type violations: #SS(0) for the stack segment, #GP(0) otherwise
   // (SDM Vol. 3 §6.15, Interrupts 12 and 13). The 80286 in real mode reports
   // every segment overrun as interrupt 13, stack accesses included (measured

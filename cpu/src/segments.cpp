@@ -101,12 +101,7 @@ Fault Core::load_segment(unsigned seg, uint16_t selector) {
   const uint32_t err = selector & ~3u;
   if (selector_is_null(selector)) {
     if (seg == SS) return gp(0);  // SS may never be null at CPL < 3 in 32-bit code
-    Segment null;
-    null.selector = selector;
-    null.base = 0;
-    null.limit = 0;
-    null.attr = 0;  // not present: any use is #GP(0)
-    set_segment_cache(seg, null);
+    set_segment_cache(seg, unusable_segment(selector));
     return {};
   }
   uint64_t d;

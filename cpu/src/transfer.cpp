@@ -96,19 +96,14 @@ Fault Core::far_jump(uint16_t sel, uint32_t off, unsigned width) {
 
 // Read the privilege-level stack pointer for `level` from the current TSS
 // (SDM Vol. 3 §7.2.1 Figure 7-2; 16-bit TSS Figure 7-11).
-static Fault tss_stack(Core& c, unsigned level, uint16_t& ss, uint32_t& esp) {
-  const bool tss32 = c.s.tr.type() == 9 || c.s.tr.type() == 11;
+Fault Core::tss_stack(unsigned level, uint16_t& ss, uint32_t& esp, uint32_t ext) {
+  const bool tss32 = s.tr.type() == 9 || s.tr.type() == 11;
+  const uint32_t field = tss32 ? 4 : 2;  // bytes of the stack-pointer field
   const uint32_t at = tss32 ? 4 + level * 8 : 2 + level * 4;
-  const uint32_t size = tss32 ? 8 : 4;
-  if (at + size - 1 > c.s.tr.limit) return fault(vec::TS, c.s.tr.selector & ~3u);
+  if (at + 2 * field - 1 > s.tr.limit) return fault(vec::TS, err(s.tr.selector) + ext);
   uint32_t v, sel;
-  if (tss32) {
-    if (auto f = c.read_sys(c.s.tr.base + at, 4, v)) return f;
-    if (auto f = c.read_sys(c.s.tr.base + at + 4, 2, sel)) return f;
-  } else {
-    if (auto f = c.read_sys(c.s.tr.base + at, 2, v)) return f;
-    if (auto f = c.read_sys(c.s.tr.base + at + 2, 2, sel)) return f;
-  }
+  if (auto f = read_sys(s.tr.base + at, field, v)) return f;
+  if (auto f = read_sys(s.tr.base + at + field, 2, sel)) return f;
   ss = uint16_t(sel);
   esp = v;
   return {};
@@ -116,12 +111,12 @@ static Fault tss_stack(Core& c, unsigned level, uint16_t& ss, uint32_t& esp) {
 
 // Check a stack segment for use at privilege `level`: #TS on a bad selector
 // or descriptor, #SS if it is not present (SDM Vol. 3 §6.12.1.1).
-static Fault check_new_stack(Core& c, uint16_t ss, unsigned level, uint64_t& d) {
-  if (is_null(ss)) return fault(vec::TS, 0);
-  if (rpl(ss) != level) return fault(vec::TS, err(ss));
-  if (auto f = c.read_descriptor(ss, d, vec::TS)) return f;
-  if (is_system(d) || is_code(d) || !(type_of(d) & 2) || dpl_of(d) != level) return fault(vec::TS, err(ss));
-  if (!present(d)) return fault(vec::SS, err(ss));
+Fault Core::check_new_stack(uint16_t ss, unsigned level, uint64_t& d, uint32_t ext) {
+  if (is_null(ss)) return fault(vec::TS, ext);
+  if (rpl(ss) != level) return fault(vec::TS, err(ss) + ext);
+  if (auto f = read_descriptor(ss, d, vec::TS)) return f.vector == vec::TS ? fault(vec::TS, err(ss) + ext) : f;
+  if (is_system(d) || is_code(d) || !(type_of(d) & 2) || dpl_of(d) != level) return fault(vec::TS, err(ss) + ext);
+  if (!present(d)) return fault(vec::SS, err(ss) + ext);
   return {};
 }
 
@@ -132,29 +127,23 @@ static bool stack_offset_ok(const Segment& seg, uint32_t off, uint32_t size) {
   return uint64_t(off) + size - 1 <= seg.limit;
 }
 
-// Write a sequence of values below `top` on a stack described by `seg`,
-// checking every slot first so that nothing is committed on a fault. The
-// writes are made at privilege `level` (user pages need level 3). On the
-// current stack (error_code 0) the CPU's own segment window decides; a new
-// inner stack faults with #SS(its selector).
-static Fault push_frame(Core& c, const Segment& seg, uint32_t top, unsigned width,
-                        const uint32_t* values, unsigned n, uint32_t& new_top, uint32_t error_code,
-                        unsigned level) {
+Fault Core::push_frame(const Segment& seg, StackKind kind, uint32_t top, unsigned width, const uint32_t* values,
+                       unsigned n, uint32_t& new_top, uint32_t ext, unsigned level) {
   const uint32_t size = width / 8;
   const uint32_t m = seg.big() ? 0xFFFFFFFFu : 0xFFFFu;
   uint32_t sp = top & m;
   for (unsigned i = 0; i < n; ++i) {
     sp = (sp - size) & m;
-    if (error_code == 0) {
-      if (auto f = c.check_segment(SS, sp, size, true)) return f;
+    if (kind == StackKind::Current) {
+      if (auto f = check_segment(SS, sp, size, true)) return fault(f.vector, f.error_code | ext);
     } else if (!stack_offset_ok(seg, sp, size)) {
-      return fault(vec::SS, error_code);
+      return fault(vec::SS, err(seg.selector) + ext);
     }
   }
   sp = top & m;
   for (unsigned i = 0; i < n; ++i) {
     sp = (sp - size) & m;
-    if (auto f = c.write_lin_slow(seg.base + sp, size, values[i], level == 3)) return f;
+    if (auto f = write_lin_slow(seg.base + sp, size, values[i], level == 3)) return f;
   }
   new_top = sp;
   return {};
@@ -168,7 +157,7 @@ Fault Core::far_call(uint16_t sel, uint32_t off, unsigned width) {
     if (off > s.seg[CS].limit) return gp(0);
     const uint32_t frame[2] = {s.seg[CS].selector, width == 16 ? ret_eip & 0xFFFF : ret_eip};
     uint32_t new_sp;
-    if (auto f = push_frame(*this, s.seg[SS], sp(), width, frame, 2, new_sp, 0, cpl())) return f;
+    if (auto f = push_frame(s.seg[SS], StackKind::Current, sp(), width, frame, 2, new_sp, 0, cpl())) return f;
     set_sp(new_sp);
     load_real_segment(CS, sel);
     s.eip = off;
@@ -181,7 +170,7 @@ Fault Core::far_call(uint16_t sel, uint32_t off, unsigned width) {
     if (off > limit_of(d)) return gp(0);
     const uint32_t frame[2] = {s.seg[CS].selector, ret_eip};
     uint32_t new_sp;
-    if (auto f = push_frame(*this, s.seg[SS], sp(), width, frame, 2, new_sp, 0, cpl())) return f;
+    if (auto f = push_frame(s.seg[SS], StackKind::Current, sp(), width, frame, 2, new_sp, 0, cpl())) return f;
     if (auto f = set_descriptor_accessed(sel, d)) return f;
     set_sp(new_sp);
     load_code_segment(*this, sel, d, cpl());
@@ -206,9 +195,9 @@ Fault Core::far_call(uint16_t sel, uint32_t off, unsigned width) {
     // More privileged: switch to the inner stack from the TSS and copy parameters.
     uint16_t new_ss;
     uint32_t new_esp;
-    if (auto f = tss_stack(*this, new_cpl, new_ss, new_esp)) return f;
+    if (auto f = tss_stack(new_cpl, new_ss, new_esp, 0)) return f;
     uint64_t ssd;
-    if (auto f = check_new_stack(*this, new_ss, new_cpl, ssd)) return f;
+    if (auto f = check_new_stack(new_ss, new_cpl, ssd, 0)) return f;
     const Segment ss_cache = cache_from_descriptor(new_ss, ssd);
     std::vector<uint32_t> frame = {s.seg[SS].selector, s.gpr[ESP] & (gate_width == 16 ? 0xFFFFu : 0xFFFFFFFFu)};
     for (unsigned i = 0; i < params; ++i) {  // copied from the caller's stack, highest first
@@ -219,14 +208,16 @@ Fault Core::far_call(uint16_t sel, uint32_t off, unsigned width) {
     frame.push_back(s.seg[CS].selector);
     frame.push_back(ret_eip);
     uint32_t top;
-    if (auto f = push_frame(*this, ss_cache, new_esp, gate_width, frame.data(), unsigned(frame.size()), top, err(new_ss), new_cpl)) return f;
+    if (auto f = push_frame(ss_cache, StackKind::New, new_esp, gate_width, frame.data(), unsigned(frame.size()), top,
+                            0, new_cpl))
+      return f;
     set_segment_cache(SS, ss_cache);
-    s.gpr[ESP] = ss_cache.big() ? top : (s.gpr[ESP] & 0xFFFF0000u) | top;
+    set_sp(top);
     load_code_segment(*this, target, td, new_cpl);
   } else {
     const uint32_t frame[2] = {s.seg[CS].selector, ret_eip};
     uint32_t new_sp;
-    if (auto f = push_frame(*this, s.seg[SS], sp(), gate_width, frame, 2, new_sp, 0, cpl())) return f;
+    if (auto f = push_frame(s.seg[SS], StackKind::Current, sp(), gate_width, frame, 2, new_sp, 0, cpl())) return f;
     set_sp(new_sp);
     load_code_segment(*this, target, td, cpl());
   }
@@ -241,12 +232,7 @@ static void null_inaccessible_segments(Core& c) {
     const Segment& sc = c.s.seg[seg];
     const bool data_or_nonconf = !sc.is_code() || !(sc.type() & 4);
     if (sc.present() && data_or_nonconf && sc.dpl() < c.cpl()) {
-      Segment null;
-      null.selector = 0;
-      null.base = 0;
-      null.limit = 0;
-      null.attr = 0;
-      c.set_segment_cache(seg, null);
+      c.set_segment_cache(seg, Core::unusable_segment(0));
     }
   }
 }
