@@ -4,6 +4,7 @@
 // unsupported task switch, port I/O events and opt-in instruction events.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -342,4 +343,55 @@ TEST(Cpu, ExternalInterrupt_IsAcknowledgedAndDeliveredThroughTheIvt) {
   EXPECT_EQ(b.cpu.run(50), RunStop::Halted);
   EXPECT_EQ(pic.acks, 1);
   EXPECT_EQ(b.cpu.state().eip, 0x3001u);
+}
+
+// CALL through a 32-bit call gate from ring 3 to ring 0: the CPU takes the
+// ring-0 stack from the TSS, copies the gate's parameter, and RETF imm
+// returns to ring 3 releasing it (SDM Vol. 3 §5.8.5, Figure 5-13).
+TEST(Cpu, CallGateToRing0_SwitchesStackCopiesParameterAndReturns) {
+  Bench b;
+  const uint8_t gdt[] = {
+      0, 0, 0, 0, 0, 0, 0, 0,
+      0xFF, 0xFF, 0, 0, 0, 0x9A, 0xCF, 0,  // 0x08 code, ring 0
+      0xFF, 0xFF, 0, 0, 0, 0x92, 0xCF, 0,  // 0x10 data, ring 0
+      0xFF, 0xFF, 0, 0, 0, 0xFA, 0xCF, 0,  // 0x18 code, ring 3
+      0xFF, 0xFF, 0, 0, 0, 0xF2, 0xCF, 0,  // 0x20 data, ring 3
+      0x67, 0, 0x00, 0x06, 0, 0x8B, 0, 0,  // 0x28 busy 32-bit TSS at 0x600
+      0x00, 0x20, 0x08, 0x00, 0x01, 0xEC, 0, 0};  // 0x30 call gate, DPL 3 -> 0x08:0x2000, 1 parameter
+  for (unsigned i = 0; i < sizeof gdt; ++i) b.ram.data()[0x500 + i] = gdt[i];
+  b.poke(0x604, {0x00, 0x80, 0x00, 0x00});  // TSS ESP0 = 0x8000
+  b.poke(0x608, {0x10, 0x00});              // TSS SS0 = 0x10
+  b.poke(0x1000, {0x68, 0x44, 0x33, 0x22, 0x11,               // push 0x11223344
+                  0x9A, 0x00, 0x00, 0x00, 0x00, 0x33, 0x00,   // call far 0x33:0
+                  0xEB, 0xFE});                               // jmp $
+  b.poke(0x2000, {0xCA, 0x04, 0x00});                         // retf 4
+  b.flat32(0x1000, 3);
+  CpuState s = b.cpu.state();
+  s.gdtr = {0x500, sizeof gdt - 1};
+  s.tr = Segment{0x28, 0x600, 0x67, 0x8B};
+  for (auto& seg : s.seg) seg.selector = 0x23;
+  s.seg[CS].selector = 0x1B;
+  b.cpu.set_state(s);
+
+  b.cpu.run(2);  // push, call
+  s = b.cpu.state();
+  EXPECT_EQ(s.cpl, 0);
+  EXPECT_EQ(s.seg[CS].selector, 0x08);
+  EXPECT_EQ(s.seg[SS].selector, 0x10);
+  EXPECT_EQ(s.eip, 0x2000u);
+  ASSERT_EQ(s.gpr[ESP], 0x8000u - 5 * 4);  // SS, ESP, one parameter, CS, EIP
+  auto dword = [&](uint32_t at) { uint32_t v; std::memcpy(&v, b.ram.data() + at, 4); return v; };
+  EXPECT_EQ(dword(0x7FEC), 0x100Cu);      // return EIP
+  EXPECT_EQ(dword(0x7FF0), 0x1Bu);        // return CS
+  EXPECT_EQ(dword(0x7FF4), 0x11223344u);  // the copied parameter
+  EXPECT_EQ(dword(0x7FF8), 0x9000u - 4);  // caller's ESP
+  EXPECT_EQ(dword(0x7FFC), 0x23u);        // caller's SS
+
+  b.cpu.run(1);  // retf 4
+  s = b.cpu.state();
+  EXPECT_EQ(s.cpl, 3);
+  EXPECT_EQ(s.seg[CS].selector, 0x1B);
+  EXPECT_EQ(s.seg[SS].selector, 0x23);
+  EXPECT_EQ(s.eip, 0x100Cu);
+  EXPECT_EQ(s.gpr[ESP], 0x9000u);  // the parameter released on the caller's stack
 }

@@ -73,4 +73,9 @@ TEST(DecodeLength, FifteenByteLimit) {
   auto ok = describe_instruction(b, true);
   ASSERT_TRUE(ok);
   EXPECT_EQ(ok->length, 15u);
+  ASSERT_NE(ok->row, nullptr);
+  b.insert(b.begin(), 0x66);  // 16 bytes: #GP(0) whatever the state, so no row
+  auto too_long = describe_instruction(b, true);
+  ASSERT_TRUE(too_long);
+  EXPECT_EQ(too_long->row, nullptr);
 }
