@@ -34,13 +34,18 @@ struct Fault {
   static constexpr uint8_t kNone = 0xFF;
   static constexpr uint8_t kUnsupported = 0xFE;  // a feature virtscope does not model yet
   static constexpr uint8_t kShutdown = 0xFD;     // triple fault: the CPU stops (reset event)
-  uint8_t vector = kNone;
-  bool has_error_code = false;
-  uint32_t error_code = 0;
+  // Four bytes, so a Fault comes back from a handler in one register. Every
+  // error code the architecture defines fits 16 bits (selectors, and the #PF
+  // bits of SDM Vol. 3 §4.7).
+  // Bit-fields of one word: GCC then keeps a Fault in a single register and
+  // can tail-call the slow paths that return one.
+  uint32_t vector : 8 = kNone;
+  uint32_t has_error_code : 8 = 0;
+  uint32_t error_code : 16 = 0;
   explicit operator bool() const { return vector != kNone; }
 };
-inline Fault fault(uint8_t vector) { return Fault{vector, false, 0}; }
-inline Fault fault(uint8_t vector, uint32_t error_code) { return Fault{vector, true, error_code}; }
+inline Fault fault(uint8_t vector) { return Fault{vector, 0, 0}; }
+inline Fault fault(uint8_t vector, uint32_t error_code) { return Fault{vector, 1, error_code & 0xFFFF}; }
 inline Fault gp(uint32_t error_code = 0) { return fault(vec::GP, error_code); }
 inline Fault ud() { return fault(vec::UD); }
 
@@ -74,7 +79,8 @@ struct Insn {
 // Status flags are computed lazily (SDM Vol. 1 §3.4.3.1 defines them): an ALU
 // operation records its operands, result and kind; a flag is worked out only
 // when read. Each flag has exactly one accessor below.
-enum class LazyOp : uint8_t { None, Add, AddCarry, Sub, SubBorrow, Logic };
+// Shift keeps CF and OF, already worked out, in the operand slots.
+enum class LazyOp : uint8_t { None, Add, AddCarry, Sub, SubBorrow, Logic, Shift };
 
 // --------------------------------------------------------------- the TLB ----
 // The CPU's own small translation cache from linear page to host pointer (not
@@ -114,7 +120,6 @@ struct SegWindow {
 struct BlockShortcut {
   uint32_t lin = 1;        // CS.base + EIP (1: never matches an empty entry's use)
   uint32_t epoch = 0;
-  uint32_t phys = 0;
   const struct Block* block = nullptr;
 };
 
@@ -180,14 +185,19 @@ class Core {
   }
 
   // -------------------------------------------------------- flags --------
+  // Operation, width and mask sit together so an ALU instruction records
+  // them with one store. Operands and result are kept masked to the width
+  // (every caller passes values read at that width), so CF and ZF need no
+  // masking when read.
   LazyOp lazy_op = LazyOp::None;
   uint8_t lazy_bits = 32;            // operand width of the last lazy operation
-  uint32_t lazy_mask = 0;            // which of the six status flags are lazy
+  uint16_t lazy_mask = 0;            // which of the six status flags are lazy
   uint32_t lazy_a = 0, lazy_b = 0, lazy_res = 0;
 
   template <unsigned W>
   VS_HOT void set_lazy(LazyOp op, uint32_t a, uint32_t b, uint32_t res, uint32_t mask = flag::kArith) {
-    lazy_op = op; lazy_bits = W; lazy_a = a; lazy_b = b; lazy_res = res; lazy_mask = mask;
+    lazy_op = op; lazy_bits = W; lazy_mask = uint16_t(mask);
+    lazy_a = a; lazy_b = b; lazy_res = res;
   }
   bool cf() const;
   bool pf() const;
@@ -226,7 +236,10 @@ class Core {
     if (!__builtin_parity(res & 0xFF)) f |= flag::PF;
     return f;
   }
-  bool condition(unsigned cc) const;  // Jcc/SETcc/CMOVcc condition (SDM Vol. 1 Appendix B)
+  // Jcc/SETcc/CMOVcc condition cc (SDM Vol. 1 Appendix B), fixed at compile
+  // time: the handler for each condition mnemonic tests only its own flags.
+  template <unsigned cc>
+  bool condition() const;
 
   // ------------------------------------------------------- privilege -----
   bool protected_mode() const { return s.cr0 & cr0::PE; }
@@ -239,10 +252,12 @@ class Core {
   TlbEntry tlb[2][kTlbSize];  // [user access][index]
   VS_HOT bool user_access() const { return s.cpl == 3; }
 
-  VS_HOT Fault check_segment(unsigned seg, uint32_t off, unsigned size, bool write) const {
+  VS_HOT bool in_segment(unsigned seg, uint32_t off, unsigned size, bool write) const {
     const SegWindow& w = win[seg];
-    if (off < w.lo || int64_t(off) + size - 1 > (write ? w.write_hi : w.read_hi)) return segment_fault(seg);
-    return {};
+    return off >= w.lo && int64_t(off) + size - 1 <= (write ? w.write_hi : w.read_hi);
+  }
+  VS_HOT Fault check_segment(unsigned seg, uint32_t off, unsigned size, bool write) const {
+    return in_segment(seg, off, size, write) ? Fault{} : segment_fault(seg);
   }
   Fault segment_fault(unsigned seg) const;
 
@@ -268,19 +283,19 @@ class Core {
   // Segmented reads/writes: the forms every handler uses.
   template <unsigned W>
   VS_HOT Fault read(unsigned seg, uint32_t off, uint32_t& out) {
-    if (auto f = check_segment(seg, off, W / 8, false)) return f;
+    if (!in_segment(seg, off, W / 8, false)) [[unlikely]] return segment_fault(seg);
     return read_lin<W>(win[seg].base + off, out, user_access());
   }
   template <unsigned W>
   VS_HOT Fault write(unsigned seg, uint32_t off, uint32_t v) {
-    if (auto f = check_segment(seg, off, W / 8, true)) return f;
+    if (!in_segment(seg, off, W / 8, true)) [[unlikely]] return segment_fault(seg);
     return write_lin<W>(win[seg].base + off, v, user_access());
   }
   // Read-modify-write: check write access first (a read-only page faults with
   // the W bit set, as on hardware), then load and store through one MemRef.
   template <unsigned W>
   VS_HOT Fault ref(unsigned seg, uint32_t off, MemRef& r) {
-    if (auto f = check_segment(seg, off, W / 8, true)) return f;
+    if (!in_segment(seg, off, W / 8, true)) [[unlikely]] return segment_fault(seg);
     return ref_lin(win[seg].base + off, W / 8, r);
   }
   Fault ref_lin(uint32_t lin, unsigned size, MemRef& r);
@@ -456,14 +471,13 @@ class Core {
   Fault decode(uint32_t eip, Insn& out);
   Fault fetch_byte(uint32_t eip, uint8_t& b);
   Fault lookup_block(const Block*& b);
-  // The block at CS:EIP if the shortcut cache knows it and it is still valid.
+  // The block at CS:EIP if the shortcut cache knows it. The epoch alone says
+  // whether it is still valid: it is bumped by everything that could make a
+  // shortcut wrong (mapping, CS or CPL changes, code writes, block eviction).
   VS_HOT const Block* shortcut_block() const {
     const uint32_t lin = s.seg[CS].base + s.eip;
     const BlockShortcut& sc = shortcut[(lin ^ (lin >> 10)) & (kShortcuts - 1)];
-    if (sc.lin != lin || sc.epoch != lookup_epoch) return nullptr;
-    const Block* b = sc.block;
-    const uint32_t page = sc.phys >> 12;
-    return b->phys == sc.phys && b->gen == page_gen[page] && code_page[page] ? b : nullptr;
+    return sc.lin == lin && sc.epoch == lookup_epoch ? sc.block : nullptr;
   }
   // A block's instructions are followed by a sentinel. In the plain loop it
   // does nothing; threaded, it continues into the next block when that block

@@ -30,9 +30,9 @@ void Core::flush_blocks() {
 // Find (or decode) the block starting at CS:EIP. A null block means "execute
 // one instruction uncached" (it crosses a page or lies past the CS limit).
 Fault Core::continue_to_next_block(Core& c, const Insn&) {
-  // The same boundary check the run loop makes: POPF/IRET may have set TF,
-  // STI/POPF may have let a pending interrupt in.
-  c.update_attention();
+  // Whatever changes the run loop's boundary checks (TF or IF set by
+  // POPF/IRET, STI, MOV SS, HLT, an interrupt line, a stop request) sets
+  // `attention`, so the sentinel need not recompute them.
   if (c.attention || c.chain_left == 0) return {};
   const Block* b = c.shortcut_block();
   if (!b || c.run_end - c.icount < b->count) return {};
@@ -62,7 +62,7 @@ Fault Core::lookup_block(const Block*& out) {
   if (b.phys == phys && b.mode == mode && b.gen == page_gen[page] && code_page[page] &&
       uint64_t(s.eip) + b.bytes <= uint64_t(s.seg[CS].limit) + 1) {
     out = &b;
-    sc = BlockShortcut{lin, lookup_epoch, phys, &b};
+    sc = BlockShortcut{lin, lookup_epoch, &b};
     return {};
   }
   // Decode a new block: up to kMaxBlockInsns, ending at a control transfer,
@@ -98,9 +98,10 @@ Fault Core::lookup_block(const Block*& out) {
   sentinel.fn = end_of_block;
   sentinel.chained = continue_to_next_block;
   arena_used += nb.count + 1;
+  if (b.phys != 0xFFFFFFFF) ++lookup_epoch;  // evicting: shortcuts to the slot's old block die
   b = nb;
   out = &b;
-  sc = BlockShortcut{lin, lookup_epoch, phys, &b};
+  sc = BlockShortcut{lin, lookup_epoch, &b};
   return {};
 }
 
@@ -301,6 +302,7 @@ void Cpu::invalidate_code(uint32_t phys, uint32_t length) {
     ++c.page_gen[p];
     c.code_page[p] = 0;
   }
+  ++c.lookup_epoch;
   c.attention = true;
 }
 void Cpu::flush_tlb() { core_->flush_tlb(); }

@@ -24,6 +24,9 @@ void Core::write_eflags(uint32_t value, uint32_t changeable) {
   f = (f | flag::kFixed1) & ~(1u << 3 | 1u << 5 | 1u << 15 | 0xFFC00000u);
   if (config.model == CpuModel::I286 && !protected_mode()) f &= ~(flag::IOPL | flag::NT);
   s.eflags = f;
+  // Setting TF, or IF with an interrupt waiting, changes what the run loop
+  // must do at the next boundary.
+  if ((f & flag::TF) || interrupt_ready()) attention = true;
 }
 
 }  // namespace vs::cpu

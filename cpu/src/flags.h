@@ -4,22 +4,22 @@
 // conditional branch and carry-using instruction reads them.
 #pragma once
 
+#include <string_view>
+
 #include "core.h"
 
 namespace vs::cpu {
 
-inline uint32_t width_mask(unsigned bits) { return bits == 32 ? 0xFFFFFFFFu : (1u << bits) - 1; }
-
 VS_HOT bool Core::cf() const {
   if (!(lazy_mask & flag::CF)) return s.eflags & flag::CF;
-  const uint32_t m = width_mask(lazy_bits);
-  const uint32_t a = lazy_a & m, b = lazy_b & m, r = lazy_res & m;
+  const uint32_t a = lazy_a, b = lazy_b, r = lazy_res;  // already masked to the width
   switch (lazy_op) {
     case LazyOp::Add: return r < a;
     case LazyOp::AddCarry: return r <= a;
     case LazyOp::Sub: return a < b;
     case LazyOp::SubBorrow: return a <= b;
     case LazyOp::Logic: return false;
+    case LazyOp::Shift: return a;
     case LazyOp::None: break;
   }
   return s.eflags & flag::CF;
@@ -34,13 +34,13 @@ VS_HOT bool Core::af() const {
   if (!(lazy_mask & flag::AF)) return s.eflags & flag::AF;
   // Carry out of bit 3 (add) or borrow into bit 3 (sub); logic ops leave AF
   // undefined and virtscope clears it, as the P6 does.
-  if (lazy_op == LazyOp::Logic) return false;
+  if (lazy_op == LazyOp::Logic || lazy_op == LazyOp::Shift) return false;
   return ((lazy_a ^ lazy_b ^ lazy_res) >> 4) & 1;
 }
 
 VS_HOT bool Core::zf() const {
   if (!(lazy_mask & flag::ZF)) return s.eflags & flag::ZF;
-  return (lazy_res & width_mask(lazy_bits)) == 0;
+  return lazy_res == 0;  // already masked to the width
 }
 
 VS_HOT bool Core::sf() const {
@@ -57,24 +57,49 @@ VS_HOT bool Core::of() const {
     case LazyOp::Sub:
     case LazyOp::SubBorrow: return (((lazy_a ^ lazy_b) & (lazy_a ^ lazy_res)) >> top) & 1;
     case LazyOp::Logic: return false;
+    case LazyOp::Shift: return lazy_b;
     case LazyOp::None: break;
   }
   return s.eflags & flag::OF;
 }
 
-VS_HOT bool Core::condition(unsigned cc) const {
+template <unsigned cc>
+VS_HOT bool Core::condition() const {
+  static_assert(cc < 16, "not a condition mnemonic");
   bool r;
-  switch (cc >> 1) {
-    case 0: r = of(); break;                      // O
-    case 1: r = cf(); break;                      // B / C / NAE
-    case 2: r = zf(); break;                      // E / Z
-    case 3: r = cf() || zf(); break;              // BE / NA
-    case 4: r = sf(); break;                      // S
-    case 5: r = pf(); break;                      // P / PE
-    case 6: r = sf() != of(); break;              // L / NGE
-    default: r = zf() || (sf() != of()); break;   // LE / NG
-  }
+  if constexpr (cc >> 1 == 0) r = of();                        // O
+  else if constexpr (cc >> 1 == 1) r = cf();                   // B / C / NAE
+  else if constexpr (cc >> 1 == 2) r = zf();                   // E / Z
+  else if constexpr (cc >> 1 == 3) r = cf() || zf();           // BE / NA
+  else if constexpr (cc >> 1 == 4) r = sf();                   // S
+  else if constexpr (cc >> 1 == 5) r = pf();                   // P / PE
+  else if constexpr (cc >> 1 == 6) r = sf() != of();           // L / NGE
+  else r = zf() || (sf() != of());                             // LE / NG
   return (cc & 1) ? !r : r;
 }
+
+// The condition code (the low nibble of the opcode) a Jcc/SETcc/CMOVcc
+// mnemonic tests, worked out from its name at compile time; 16 for any
+// other mnemonic.
+constexpr std::string_view kMnemonicText[] = {
+#define VS_MNEMONIC(name, text) text,
+#include "virtscope/cpu/mnemonics.def"
+#undef VS_MNEMONIC
+};
+template <Mnemonic M>
+constexpr unsigned condition_code() {
+  constexpr std::string_view kSuffix[16] = {"o", "no", "b", "ae", "e", "ne", "be", "a",
+                                            "s", "ns", "p", "np", "l", "ge", "le", "g"};
+  const std::string_view text = kMnemonicText[size_t(M)];
+  for (std::string_view prefix : {"j", "set", "cmov"}) {
+    if (!text.starts_with(prefix)) continue;
+    for (unsigned cc = 0; cc < 16; ++cc)
+      if (text.substr(prefix.size()) == kSuffix[cc]) return cc;
+  }
+  return 16;
+}
+static_assert(condition_code<Mnemonic::JO>() == 0x0 && condition_code<Mnemonic::JAE>() == 0x3 &&
+              condition_code<Mnemonic::SETNE>() == 0x5 && condition_code<Mnemonic::CMOVBE>() == 0x6 &&
+              condition_code<Mnemonic::JG>() == 0xF && condition_code<Mnemonic::JMP>() == 16);
 
 }  // namespace vs::cpu

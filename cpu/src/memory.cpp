@@ -149,6 +149,7 @@ void Core::code_written(uint32_t phys) {
   const uint32_t page = phys >> 12;
   ++page_gen[page];
   code_page[page] = 0;
+  ++lookup_epoch;    // shortcuts may lead to the stale blocks
   attention = true;  // the running block may contain the modified bytes
 }
 

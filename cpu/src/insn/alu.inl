@@ -290,8 +290,7 @@ VS_HOT uint32_t shift_value(Core& c, uint32_t a, unsigned count) {
       cf = (sa >> (count - 1 < W ? count - 1 : W - 1)) & 1;
       of = false;
     }
-    uint32_t f = Core::szp<W>(r) | (cf ? flag::CF : 0) | (of ? flag::OF : 0);
-    c.set_flags(flag::kArith, f);  // AF undefined: cleared
+    c.set_lazy<W>(LazyOp::Shift, cf, of, r);  // AF undefined: cleared
     return r;
   }
 }
@@ -550,14 +549,14 @@ Fault BSWAP(Core& c, const Insn& in) {
 
 // ------------------------------------------------ conditions: SETcc, CMOVcc ----
 template <unsigned W, Mnemonic M>
-Fault setcc(Core& c, const Insn& in) { return write_E<8>(c, in, c.condition(in.op & 0xF) ? 1 : 0); }
+Fault setcc(Core& c, const Insn& in) { return write_E<8>(c, in, c.condition<condition_code<M>()>() ? 1 : 0); }
 
 // CMOVcc reads its source even when the condition is false (it may fault).
 template <unsigned W, Mnemonic M>
 Fault cmovcc(Core& c, const Insn& in) {
   uint32_t v;
   if (auto f = read_E<W>(c, in, v)) return f;
-  if (c.condition(in.op & 0xF)) c.set_reg<W>(in.reg, v);
+  if (c.condition<condition_code<M>()>()) c.set_reg<W>(in.reg, v);
   return {};
 }
 

@@ -19,7 +19,9 @@ constexpr int64_t sign_extend(uint32_t v) {
 // Memory halves of the E-operand accessors, kept out of line: a handler whose
 // operand is a register then compiles to code without calls (no register
 // saves), and only memory forms pay for the call.
-#define VS_MEMORY_PATH [[gnu::noinline]]
+// noclone: GCC's scalar-replacement clones would load every Insn field in the
+// caller and pass them as arguments, costing more than the call.
+#define VS_MEMORY_PATH [[gnu::noinline, gnu::noclone]]
 
 template <unsigned W>
 VS_MEMORY_PATH Fault read_E_memory(Core& c, const Insn& in, uint32_t& v) {

@@ -10,7 +10,7 @@ namespace vs::cpu {
 
 template <unsigned W, Mnemonic M>
 Fault jcc(Core& c, const Insn& in) {
-  if (c.condition(in.op & 0xF)) return jump_near(c, branch_target<W>(c, in));
+  if (c.condition<condition_code<M>()>()) return jump_near(c, branch_target<W>(c, in));
   return {};
 }
 

@@ -249,7 +249,10 @@ Fault pop_sreg(Core& c, const Insn& in) {
   if (auto f = c.read<W>(SS, c.sp(), v)) return f;
   if (auto f = c.load_segment(seg, uint16_t(v))) return f;
   c.set_sp(c.sp() + W / 8);
-  if (seg == SS) c.s.interrupt_shadow = true;  // POP SS holds off interrupts for one instruction
+  if (seg == SS) {  // POP SS holds off interrupts for one instruction
+    c.s.interrupt_shadow = true;
+    c.attention = true;
+  }
   return {};
 }
 
@@ -289,7 +292,10 @@ Fault load_far_ptr(Core& c, const Insn& in) {
   if (auto f = c.read<16>(in.seg, (addr + W / 8) & in.addr_mask, sel)) return f;
   if (auto f = c.load_segment(seg, uint16_t(sel))) return f;
   c.set_reg<W>(in.reg, off);
-  if constexpr (seg == SS) c.s.interrupt_shadow = true;
+  if constexpr (seg == SS) {
+    c.s.interrupt_shadow = true;
+    c.attention = true;
+  }
   return {};
 }
 

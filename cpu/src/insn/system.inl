@@ -29,7 +29,10 @@ Fault CLI(Core& c, const Insn&) {
 template <unsigned W, Mnemonic M>
 Fault STI(Core& c, const Insn& in) {
   if (auto f = require_iopl(c)) return f;
-  if (!(c.s.eflags & flag::IF)) c.s.interrupt_shadow = true;
+  if (!(c.s.eflags & flag::IF)) {
+    c.s.interrupt_shadow = true;
+    c.attention = true;
+  }
   c.s.eflags |= flag::IF;
   return {};
 }
