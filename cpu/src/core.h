@@ -87,12 +87,14 @@ enum class LazyOp : uint8_t { None, Add, AddCarry, Sub, SubBorrow, Logic, Shift 
 // the architectural TLB model, which lives in mmu/). Tags hold the linear page
 // base; a separate tag per access kind lets a page be readable but not
 // writable here (ROM, read-only PTEs, pages holding decoded code).
-struct TlbEntry {
+// 32 bytes, so finding an entry is a shift rather than a multiply.
+struct alignas(32) TlbEntry {
   static constexpr uint32_t kInvalid = 1;  // never equal to a page-aligned tag
   uint32_t read_tag = kInvalid, write_tag = kInvalid, exec_tag = kInvalid;
   uint32_t phys_page = 0;
   intptr_t addend = 0;  // host address = linear + addend
 };
+static_assert(sizeof(TlbEntry) == 32);
 
 // A memory operand resolved for a read-modify-write: either a host pointer or,
 // for MMIO and page-crossing accesses, the linear address to split.
@@ -106,12 +108,14 @@ struct MemRef {
 // A segment that may not be read (or written) has an empty window for that
 // access (hi below lo), so one comparison pair checks limit, type and
 // null-selector use together.
-struct SegWindow {
+// 32 bytes, so finding a segment's window is a shift rather than a multiply.
+struct alignas(32) SegWindow {
   uint32_t base = 0;
   uint32_t lo = 0;               // lowest valid offset
   int64_t read_hi = 0xFFFF;      // highest valid offset for reads, -1 = none
   int64_t write_hi = 0xFFFF;     // highest valid offset for writes, -1 = none
 };
+static_assert(sizeof(SegWindow) == 32);
 
 // ------------------------------------------------------------ block cache ----
 // Front cache of block lookups keyed by linear EIP: valid while `epoch`
@@ -189,15 +193,27 @@ class Core {
   // them with one store. Operands and result are kept masked to the width
   // (every caller passes values read at that width), so CF and ZF need no
   // masking when read.
-  LazyOp lazy_op = LazyOp::None;
+  // CF alone is worked out at once: it is the flag read most (ADC/SBB,
+  // unsigned branches, INC/DEC keeping it) and costs one compare to record.
+  alignas(4) LazyOp lazy_op = LazyOp::None;
   uint8_t lazy_bits = 32;            // operand width of the last lazy operation
   uint16_t lazy_mask = 0;            // which of the six status flags are lazy
   uint32_t lazy_a = 0, lazy_b = 0, lazy_res = 0;
+  uint32_t lazy_cf = 0;              // CF of the last lazy operation
 
   template <unsigned W>
   VS_HOT void set_lazy(LazyOp op, uint32_t a, uint32_t b, uint32_t res, uint32_t mask = flag::kArith) {
     lazy_op = op; lazy_bits = W; lazy_mask = uint16_t(mask);
     lazy_a = a; lazy_b = b; lazy_res = res;
+    switch (op) {
+      case LazyOp::Add: lazy_cf = res < a; break;
+      case LazyOp::AddCarry: lazy_cf = res <= a; break;
+      case LazyOp::Sub: lazy_cf = a < b; break;
+      case LazyOp::SubBorrow: lazy_cf = a <= b; break;
+      case LazyOp::Shift: lazy_cf = a; break;  // Shift passes CF itself
+      case LazyOp::Logic:
+      case LazyOp::None: lazy_cf = 0; break;
+    }
   }
   bool cf() const;
   bool pf() const;

@@ -183,7 +183,7 @@ Fault decode_insn(const ByteSource& src, uint32_t eip, const DecodeMode& mode, I
   // The 80286 has no FS or GS: MOV to or from Sreg 4 and 5 is #UD there.
   const bool no_fs_gs = mode.model == CpuModel::I286 && (opcode == 0x8C || opcode == 0x8E) && in.reg >= FS;
   in.fn = row_handler(row, o32);
-  in.chained = row_chained_handler(row, o32);
+  in.chained = row_chained_handler(row, o32, in.mod == 3);
 
   // Validity checks that make the whole instruction #UD or #GP.
   const bool lock_ok = (info.attrs & attr::LOCK) && in.mod != 3;

@@ -12,17 +12,7 @@ namespace vs::cpu {
 
 VS_HOT bool Core::cf() const {
   if (!(lazy_mask & flag::CF)) return s.eflags & flag::CF;
-  const uint32_t a = lazy_a, b = lazy_b, r = lazy_res;  // already masked to the width
-  switch (lazy_op) {
-    case LazyOp::Add: return r < a;
-    case LazyOp::AddCarry: return r <= a;
-    case LazyOp::Sub: return a < b;
-    case LazyOp::SubBorrow: return a <= b;
-    case LazyOp::Logic: return false;
-    case LazyOp::Shift: return a;
-    case LazyOp::None: break;
-  }
-  return s.eflags & flag::CF;
+  return lazy_cf;  // recorded by set_lazy
 }
 
 VS_HOT bool Core::pf() const {

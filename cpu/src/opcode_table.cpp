@@ -29,22 +29,41 @@ constexpr size_t kRowCount = sizeof(kRows) / sizeof(kRows[0]);
 enum class Width : uint8_t { B, V, W, D, N };
 constexpr Width B = Width::B, V = Width::V, W = Width::W, D = Width::D, N = Width::N;
 
+// Does a row's operand list name an E operand (register or memory by ModRM)?
+constexpr bool has_e_operand(std::string_view ops) {
+  for (size_t i = 0; i + 1 < ops.size(); ++i)
+    if (ops[i] == 'E' && (i == 0 || ops[i - 1] == ',')) return true;
+  return false;
+}
+
+// A row's chained handler for one ModRM form: rows with an E operand get a
+// register-form and a memory-form instantiation (see run_chained), all other
+// rows one for any form. Forms a row does not have stay null.
+template <Handler H, bool kHasE, Form F>
+constexpr Handler chained_form() {
+  if constexpr (kHasE == (F != Form::Any)) return &run_chained<H, F>;
+  else return nullptr;
+}
+
 // Handlers per row: [0] = 8-bit, [1] = 16-bit, [2] = 32-bit instantiation,
-// each also in its chained (threaded) form.
+// each also in its chained (threaded) forms, indexed by Form.
 struct RowHandlers {
   Width width;
   Handler fn[3];
-  Handler chained[3];
+  Handler chained[3][3];  // [form][width]
 };
 
 #define VS_WIDTHS(handler, mn) \
   { &handler<8, Mnemonic::mn>, &handler<16, Mnemonic::mn>, &handler<32, Mnemonic::mn> }
-#define VS_CHAINED(handler, mn)                                                      \
-  { &run_chained<&handler<8, Mnemonic::mn>>, &run_chained<&handler<16, Mnemonic::mn>>, \
-    &run_chained<&handler<32, Mnemonic::mn>> }
+#define VS_CHAINED(handler, mn, operands, form)                                   \
+  { chained_form<&handler<8, Mnemonic::mn>, has_e_operand(operands), form>(),      \
+    chained_form<&handler<16, Mnemonic::mn>, has_e_operand(operands), form>(),     \
+    chained_form<&handler<32, Mnemonic::mn>, has_e_operand(operands), form>() }
 const RowHandlers kHandlers[] = {
-#define VS_OP(opcode, ext, mn, operands, width, handler, attrs, priv, exit) \
-  RowHandlers{width, VS_WIDTHS(handler, mn), VS_CHAINED(handler, mn)},
+#define VS_OP(opcode, ext, mn, operands, width, handler, attrs, priv, exit)              \
+  RowHandlers{width, VS_WIDTHS(handler, mn),                                           \
+              {VS_CHAINED(handler, mn, operands, Form::Any), VS_CHAINED(handler, mn, operands, Form::Reg), \
+               VS_CHAINED(handler, mn, operands, Form::Mem)}},
 #include "virtscope/cpu/opcodes.def"
 #undef VS_OP
 };
@@ -161,8 +180,11 @@ static unsigned width_index(Width w, bool o32) {
 
 Handler row_handler(int row, bool o32) { return kHandlers[row].fn[width_index(kHandlers[row].width, o32)]; }
 
-Handler row_chained_handler(int row, bool o32) {
-  return kHandlers[row].chained[width_index(kHandlers[row].width, o32)];
+Handler row_chained_handler(int row, bool o32, bool register_form) {
+  const RowHandlers& h = kHandlers[row];
+  const unsigned w = width_index(h.width, o32);
+  if (Handler any = h.chained[unsigned(Form::Any)][w]) return any;
+  return h.chained[unsigned(register_form ? Form::Reg : Form::Mem)][w];
 }
 
 std::string_view mnemonic_name(Mnemonic m) {

@@ -31,7 +31,9 @@ bool opcode_has_modrm(uint16_t opcode);
 bool opcode_is_group(uint16_t opcode);
 const DecodeSpec& decode_spec(int row);
 Handler row_handler(int row, bool o32);
-Handler row_chained_handler(int row, bool o32);
+// The threaded form of a row's handler; rows with an E operand have one per
+// ModRM form (register_form: mod = 3).
+Handler row_chained_handler(int row, bool o32, bool register_form);
 
 // Where instruction bytes come from: the CPU's code fetch, or a buffer.
 using ByteSource = std::function<Fault(uint32_t offset, uint8_t& byte)>;

@@ -16,12 +16,10 @@ constexpr int64_t sign_extend(uint32_t v) {
   else return int64_t((int64_t(v) & ((int64_t(1) << W) - 1)) ^ (int64_t(1) << (W - 1))) - (int64_t(1) << (W - 1));
 }
 
-// Memory halves of the E-operand accessors, kept out of line: a handler whose
-// operand is a register then compiles to code without calls (no register
-// saves), and only memory forms pay for the call.
-// noclone: GCC's scalar-replacement clones would load every Insn field in the
-// caller and pass them as arguments, costing more than the call.
-#define VS_MEMORY_PATH [[gnu::noinline, gnu::noclone]]
+// Memory halves of the E-operand accessors. Handlers are instantiated per
+// ModRM form (run_chained), so inlining these costs register-form handlers
+// nothing: the compiler drops the memory path from them.
+#define VS_MEMORY_PATH VS_HOT
 
 template <unsigned W>
 VS_MEMORY_PATH Fault read_E_memory(Core& c, const Insn& in, uint32_t& v) {
@@ -86,8 +84,19 @@ VS_HOT Fault jump_near(Core& c, uint32_t target) {
 // straight to the next instruction's handler (a tail call), so a block runs
 // without returning to the loop. A fault puts EIP back on the instruction
 // and returns the fault; `attention` or the block's sentinel end the chain.
-template <Handler H>
+//
+// The decoder knows whether an E operand is a register or memory (ModRM.mod),
+// so rows with an E operand get one chained handler per form: with the form
+// stated here the compiler drops the other form's path from the handler, and
+// a register-form handler runs without a stack frame.
+enum class Form : uint8_t { Any, Reg, Mem };
+template <Handler H, Form F = Form::Any>
 Fault run_chained(Core& c, const Insn& in) {
+  if constexpr (F == Form::Reg) {
+    if (in.mod != 3) __builtin_unreachable();
+  } else if constexpr (F == Form::Mem) {
+    if (in.mod == 3) __builtin_unreachable();
+  }
   const uint32_t at = c.s.eip;
   c.s.eip = at + in.len;
   if (Fault f = H(c, in)) [[unlikely]] {
