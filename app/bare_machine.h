@@ -38,6 +38,7 @@ struct BareMachine {
 };
 
 int run_demo(int argc, char** argv);
+int run_run(int argc, char** argv);
 int run_bench(int argc, char** argv);
 int run_disasm(int argc, char** argv);
 int run_conformance(int argc, char** argv);

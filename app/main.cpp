@@ -11,6 +11,7 @@ void usage() {
   std::puts(
       "usage: virtscope [COMMAND] [ARGS]\n"
       "  demo                         boot the built-in tour guest headless (the default)\n"
+      "  run [QEMU-style options]     boot a PC headless (-kernel, -m, -serial, ...; run --help)\n"
       "  disasm [--16|--32] [--address A] (--hex \"BYTES\" | FILE)\n"
       "                               disassemble (Capstone) with virtscope's opcode-table view\n"
       "  bench [--iterations N] [--record-events]\n"
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   if (argc < 2) return vs::app::run_demo(0, nullptr);
   const char* cmd = argv[1];
   if (!std::strcmp(cmd, "demo")) return vs::app::run_demo(argc - 2, argv + 2);
+  if (!std::strcmp(cmd, "run")) return vs::app::run_run(argc - 2, argv + 2);
   if (!std::strcmp(cmd, "bench")) return vs::app::run_bench(argc - 2, argv + 2);
   if (!std::strcmp(cmd, "disasm")) return vs::app::run_disasm(argc - 2, argv + 2);
   if (!std::strcmp(cmd, "conformance")) return vs::app::run_conformance(argc - 2, argv + 2);

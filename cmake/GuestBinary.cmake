@@ -21,3 +21,21 @@ function(virtscope_guest_blob out_var name source load_address)
     VERBATIM)
   set(${out_var} ${${out_var}} ${cpp} PARENT_SCOPE)
 endfunction()
+
+# An ELF guest (e.g. a Multiboot kernel) assembled and linked at LOAD_ADDRESS:
+#   virtscope_guest_elf(NAME SOURCE LOAD_ADDRESS)
+# builds ${CMAKE_CURRENT_BINARY_DIR}/NAME.elf through the custom target NAME
+# and sets NAME_PATH in the caller's scope to the file's path.
+function(virtscope_guest_elf name source load_address)
+  set(obj ${CMAKE_CURRENT_BINARY_DIR}/${name}.o)
+  set(elf ${CMAKE_CURRENT_BINARY_DIR}/${name}.elf)
+  add_custom_command(
+    OUTPUT ${elf}
+    COMMAND ${VIRTSCOPE_AS} --32 -o ${obj} ${PROJECT_SOURCE_DIR}/${source}
+    COMMAND ${VIRTSCOPE_LD} -m elf_i386 -N -e _start -Ttext=${load_address} -o ${elf} ${obj}
+    DEPENDS ${PROJECT_SOURCE_DIR}/${source}
+    COMMENT "Linking guest ELF ${name}"
+    VERBATIM)
+  add_custom_target(${name} DEPENDS ${elf})
+  set(${name}_PATH ${elf} PARENT_SCOPE)
+endfunction()

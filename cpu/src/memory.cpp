@@ -22,6 +22,9 @@ Fault Core::translate(uint32_t lin, Access access, bool user, uint32_t& phys) {
     t = translator->translate(lin, access, user, s.cr0, s.cr3, s.cr4);
     if (t.fault) {
       s.cr2 = lin;
+      // A #PF invalidates the TLB entries for the faulting page (SDM Vol. 3
+      // §4.10.4.1); this CPU's own cache of host pointers follows suit.
+      for (auto& bank : tlb) bank[(lin >> 12) & (kTlbSize - 1)] = TlbEntry{};
       return fault(vec::PF, t.error_code);
     }
   } else {

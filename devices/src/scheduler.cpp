@@ -8,7 +8,12 @@ Scheduler::Id Scheduler::add(std::string name, Callback callback) {
 }
 
 void Scheduler::schedule(Id id, uint64_t at) {
-  if (id < timers_.size()) timers_[id].at = at;
+  if (id >= timers_.size()) return;
+  timers_[id].at = at;
+  if (at < horizon_) {
+    horizon_ = at;
+    if (on_earlier_) on_earlier_();
+  }
 }
 
 void Scheduler::cancel(Id id) { schedule(id, kNever); }

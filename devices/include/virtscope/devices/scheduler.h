@@ -45,6 +45,12 @@ class Scheduler {
 
   // The earliest pending deadline, kNever if none.
   uint64_t next_deadline() const;
+  // The machine runs the CPU up to a horizon (the next deadline when the
+  // slice began). A device that schedules something earlier mid-slice must
+  // cut the slice short: `on_earlier` is called then (the machine asks the
+  // CPU to stop at the next instruction boundary).
+  void set_horizon(uint64_t horizon) { horizon_ = horizon; }
+  void on_earlier_deadline(std::function<void()> callback) { on_earlier_ = std::move(callback); }
   // Fire every timer whose deadline is <= now(), earliest first. A callback
   // may reschedule itself or others; those run in this call if already due.
   void run_due();
@@ -61,6 +67,8 @@ class Scheduler {
   };
   std::function<uint64_t()> clock_;
   std::vector<Timer> timers_;
+  uint64_t horizon_ = kNever;
+  std::function<void()> on_earlier_;
 };
 
 }  // namespace vs::devices

@@ -1,0 +1,120 @@
+// The page walk of 32-bit paging (Intel SDM Vol. 3A §4.3), shared by the
+// real translation (translate) and the side-effect-free walk() the UI and
+// lessons call: read the PDE, maybe the PTE, and judge the access (§4.6,
+// §4.7). Nothing here writes memory; A/D bits are mmu.cpp's business.
+#include "virtscope/cpu/state.h"
+#include "virtscope/mmu/mmu.h"
+
+namespace vs::mmu {
+namespace {
+
+// Reserved bits of a present entry (§4.3). With CR4.PSE = 0 there are none.
+// With CR4.PSE = 1, and virtscope claiming neither PSE-36 nor PAT in CPUID:
+// bits 21:13 and 12 (PAT) of a PDE that maps a 4 MiB page, and bit 7 (PAT)
+// of a PTE. A PDE that references a page table has none.
+uint32_t reserved_bits(uint32_t value, bool directory, bool large, uint32_t cr4) {
+  if (!(cr4 & cpu::cr4::PSE)) return 0;
+  if (large) return value & (entry::kReservedLarge | entry::PAT_LARGE);
+  return directory ? 0 : value & entry::PAT;
+}
+
+WalkStep make_step(unsigned level, uint32_t table, uint32_t index, uint32_t value, uint32_t cr4) {
+  const bool directory = level == 2;
+  WalkStep s;
+  s.level = level;
+  s.table = table;
+  s.entry_address = table | index << 2;
+  s.entry = value;
+  s.bits = decode_entry(value, directory, cr4);
+  s.maps_page = !directory || s.bits.page_size;
+  if (s.bits.present) s.reserved_set = reserved_bits(value, directory, s.bits.page_size, cr4);
+  return s;
+}
+
+// No translation: an entry was not present (P = 0 in the error code) or set
+// a reserved bit (P = 1 and RSVD = 1; reserved bits of a not-present entry
+// are never checked, §4.7).
+WalkResult& no_translation(WalkResult& r, const WalkStep& at, const AccessQuery& q) {
+  r.fault = true;
+  r.error_code = access_error_bits(q);
+  if (at.bits.present) r.error_code |= pf_error::P | pf_error::RSVD;
+  return r;
+}
+
+}  // namespace
+
+EntryBits decode_entry(uint32_t v, bool directory, uint32_t cr4) {
+  EntryBits b;
+  b.present = v & entry::P;
+  b.writable = v & entry::RW;
+  b.user = v & entry::US;
+  b.write_through = v & entry::PWT;
+  b.cache_disable = v & entry::PCD;
+  b.accessed = v & entry::A;
+  b.dirty = v & entry::D;
+  // PS counts only in a PDE and only with CR4.PSE = 1; elsewhere it is
+  // ignored (PDE) or the PAT bit (PTE).
+  b.page_size = directory && (cr4 & cpu::cr4::PSE) && (v & entry::PS);
+  b.global = v & entry::G;
+  b.frame = v & (b.page_size ? entry::kFrameLarge : entry::kFrame);
+  return b;
+}
+
+uint32_t Mmu::read_entry(uint32_t phys, bool peek) const {
+  // Paging structures are almost always in RAM: read them through the host
+  // page (host_page() has no side effects). Entries are 4-byte aligned, so
+  // one never crosses a page.
+  if (const uint8_t* page = memory_.host_page(phys, false)) {
+    const uint8_t* p = page + (phys & 0xFFF);
+    return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
+  }
+  return peek ? memory_.peek(phys, 4) : memory_.read(phys, 4);
+}
+
+WalkResult Mmu::read_tables(uint32_t linear, uint32_t cr3, uint32_t cr4, const AccessQuery& q,
+                            bool peek) const {
+  WalkResult r;
+  // The page directory is at CR3 bits 31:12; linear bits 31:22 pick the PDE.
+  const uint32_t directory = cr3 & entry::kFrame;
+  const uint32_t pde_index = linear >> 22;
+  const WalkStep& pde = r.steps[0] =
+      make_step(2, directory, pde_index, read_entry(directory | pde_index << 2, peek), cr4);
+  r.levels = 1;
+  if (!pde.bits.present || pde.reserved_set) return no_translation(r, pde, q);
+
+  const WalkStep* last = &pde;
+  if (pde.bits.page_size) {
+    // A 4 MiB page: PDE bits 31:22 and linear bits 21:0 (§4.3, Figure 4-3).
+    r.large_page = true;
+    r.phys = pde.bits.frame | (linear & 0x003FFFFFu);
+    r.writable = pde.bits.writable;
+    r.user = pde.bits.user;
+  } else {
+    // A page table at PDE bits 31:12; linear bits 21:12 pick the PTE.
+    const uint32_t table = pde.bits.frame;
+    const uint32_t pte_index = (linear >> 12) & 0x3FF;
+    const WalkStep& pte = r.steps[1] =
+        make_step(1, table, pte_index, read_entry(table | pte_index << 2, peek), cr4);
+    r.levels = 2;
+    if (!pte.bits.present || pte.reserved_set) return no_translation(r, pte, q);
+    r.phys = pte.bits.frame | (linear & 0xFFF);
+    // The rights of the page are those of both levels together (§4.6).
+    r.writable = pde.bits.writable && pte.bits.writable;
+    r.user = pde.bits.user && pte.bits.user;
+    last = &pte;
+  }
+  r.translated = true;
+  r.global = (cr4 & cpu::cr4::PGE) && last->bits.global;  // G counts only with CR4.PGE (§4.10.2.4)
+  r.dirty = last->bits.dirty;
+  if (!access_allowed(r.writable, r.user, q)) {
+    r.fault = true;
+    r.error_code = pf_error::P | access_error_bits(q);
+  }
+  return r;
+}
+
+WalkResult Mmu::walk(uint32_t linear, uint32_t cr3, uint32_t cr4, AccessQuery query) const {
+  return read_tables(linear, cr3, cr4, query, /*peek=*/true);
+}
+
+}  // namespace vs::mmu

@@ -1,0 +1,132 @@
+// The Machine (DESIGN.md §1, §2 vmm/): one emulated PC — the CPU, the paging
+// MMU and the board (memory map, port bus, timers, interrupt controllers,
+// serial ports, keyboard controller, VGA text, CMOS, debug ports) — with the
+// run loop that advances them together in virtual time, boot paths (a
+// Multiboot kernel; a BIOS ROM booting a disk is issue 3's next step), and
+// whole-machine snapshots.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <span>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "virtscope/cpu/cpu.h"
+#include "virtscope/trace/event.h"
+
+namespace vs::devices {
+class PhysicalMemory;
+class PortBus;
+class Scheduler;
+}  // namespace vs::devices
+
+namespace vs::vmm {
+
+// What to build and boot. Field names follow the QEMU flags `virtscope run`
+// accepts (docs/run.md).
+struct MachineConfig {
+  uint32_t ram_bytes = 128u << 20;  // -m
+  std::string kernel;               // -kernel: a Multiboot ELF (else the BIOS boots the first disk)
+  std::string bios;                 // -bios: a 64 or 128 KiB ROM image (empty: virtscope's own BIOS)
+  std::vector<uint8_t> bios_image;  // the ROM itself, when the caller has it in memory (tests, the app)
+  std::string append;               // -append
+  std::vector<std::string> initrd;  // -initrd a,b: Multiboot modules
+  std::string drives[2];            // -drive index=0/1 (-hda/-hdb): raw images on the ATA primary channel
+  // Byte sinks for the guest's output; empty: discarded. The app binds them
+  // to stdout or files (-serial, -debugcon).
+  std::function<void(uint8_t)> serial_out[2];
+  std::function<void(uint8_t)> debugcon_out;
+  // -device isa-debug-exit,iobase=...,iosize=...
+  bool debug_exit = false;
+  uint16_t debug_exit_base = 0xF4;
+  uint16_t debug_exit_size = 4;
+  // The TLB model's size (entries), for lessons on TLB pressure.
+  unsigned tlb_entries = 64;
+};
+
+// Why Machine::run returned.
+enum class MachineStop : uint8_t {
+  Budget,       // the instruction budget ran out
+  GuestExit,    // the guest wrote to isa-debug-exit (exit_status() says what)
+  Shutdown,     // triple fault: the CPU shut down
+  Idle,         // HLT with nothing that could ever wake it (no timer, interrupts off)
+  Unsupported,  // the guest used a feature virtscope does not model (see unsupported())
+  Requested,    // request_stop()
+};
+const char* machine_stop_name(MachineStop);
+
+class Board;
+
+class Machine {
+ public:
+  // Builds the machine and boots what the config names. On a bad config or
+  // image returns nullptr with a one-line reason in `error`.
+  static std::unique_ptr<Machine> create(const MachineConfig& config, std::string& error);
+  ~Machine();
+  Machine(const Machine&) = delete;
+  Machine& operator=(const Machine&) = delete;
+
+  // Run until `max_instructions` more have retired, or something stops it.
+  MachineStop run(uint64_t max_instructions);
+  void request_stop();
+
+  // Virtual time (instructions retired plus idle time skipped while halted)
+  // and the instructions actually executed.
+  uint64_t now() const;
+  uint64_t instructions() const;
+  uint64_t idle_skipped() const { return idle_skipped_; }
+  int exit_status() const { return exit_status_; }
+  const char* unsupported() const { return cpu_->unsupported_feature(); }
+
+  // Host input to the guest (the terminal): queued, and delivered to COM1 and
+  // the keyboard when the guest is idle, so the same input gives the same run.
+  void queue_serial_input(std::string_view bytes);
+  void queue_keyboard_input(std::string_view text);
+
+  // Whole-machine snapshots (docs/snapshots.md): a versioned file; resuming
+  // from one is bit-exact. Errors are one-line reasons. restore() builds the
+  // machine the snapshot describes; `outputs` gives only the output sinks.
+  bool save(const std::string& path, std::string& error) const;
+  static std::unique_ptr<Machine> restore(const std::string& path, const MachineConfig& outputs,
+                                          std::string& error);
+
+  // VGA text screen as lines, and as ANSI escapes for a terminal.
+  std::vector<std::string> screen_text() const;
+  std::string screen_ansi() const;
+
+  trace::EventLog& log() { return log_; }
+  cpu::Cpu& cpu() { return *cpu_; }
+  devices::PhysicalMemory& memory();
+  devices::PortBus& ports();
+  const MachineConfig& config() const { return config_; }
+  // The memory and port maps, one line per range, for `virtscope run --info`.
+  std::vector<std::string> describe() const;
+
+ private:
+  explicit Machine(const MachineConfig& config);
+  static std::unique_ptr<Machine> build(const MachineConfig& config, std::string& error);
+  bool boot(std::string& error);
+  bool map_bios(std::string& error);
+  void reset();
+  bool load_sections(const std::map<std::string, std::span<const uint8_t>>& sections, std::string& error);
+  void schedule_input();
+  void deliver_input();
+
+  MachineConfig config_;
+  trace::EventLog log_;
+  std::unique_ptr<Board> board_;
+  std::unique_ptr<cpu::Cpu> cpu_;
+  uint64_t idle_skipped_ = 0;
+  int exit_status_ = 0;
+  bool exit_requested_ = false;
+  bool stop_requested_ = false;
+  bool reset_requested_ = false;
+  uint32_t input_timer_ = 0;  // the scheduler timer that feeds host input
+  std::string serial_input_, keyboard_input_;
+};
+
+}  // namespace vs::vmm

@@ -1,0 +1,268 @@
+// The Machine's life: build the board and the CPU, boot, and the run loop
+// that advances the CPU and the device timers together in virtual time.
+#include "virtscope/vmm/machine.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "board.h"
+#include "virtscope/devices/loaders.h"
+
+namespace vs::vmm {
+
+namespace {
+
+// Host input reaches the guest one byte per kInputInterval instructions
+// (0.1 ms of virtual time), and only into an empty receive buffer: a
+// polling guest and a sleeping guest both see it, at the same points every run.
+constexpr uint64_t kInputInterval = 10'000;
+
+bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& error) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) {
+    error = "cannot open " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  out.assign(std::istreambuf_iterator<char>(f), {});
+  if (f.bad()) {
+    error = "cannot read " + path;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+const char* machine_stop_name(MachineStop s) {
+  switch (s) {
+    case MachineStop::Budget: return "instruction limit";
+    case MachineStop::GuestExit: return "guest exit (isa-debug-exit)";
+    case MachineStop::Shutdown: return "shutdown (triple fault)";
+    case MachineStop::Idle: return "idle forever (HLT with nothing to wake it)";
+    case MachineStop::Unsupported: return "unsupported feature";
+    case MachineStop::Requested: return "stop requested";
+  }
+  return "?";
+}
+
+Machine::Machine(const MachineConfig& config) : config_(config) {}
+Machine::~Machine() = default;
+
+std::unique_ptr<Machine> Machine::create(const MachineConfig& config, std::string& error) {
+  std::unique_ptr<Machine> m = build(config, error);
+  if (!m) return nullptr;
+  if (!config.kernel.empty()) {
+    if (!m->boot(error)) return nullptr;
+  } else if (!m->map_bios(error)) {
+    return nullptr;
+  }
+  return m;
+}
+
+// The machine without anything booted: board, CPU, wiring.
+std::unique_ptr<Machine> Machine::build(const MachineConfig& config, std::string& error) {
+  std::unique_ptr<Machine> m(new Machine(config));
+  Machine* self = m.get();
+  BoardWiring w;
+  w.clock = [self] { return self->cpu_ ? self->cpu_->instructions() : 0; };
+  w.intr = [self](bool level) {
+    if (self->cpu_) self->cpu_->set_irq(level);
+  };
+  w.a20 = [self](bool enabled) {
+    if (self->cpu_) self->cpu_->set_a20_mask(enabled ? 0xFFFFFFFFu : 0xFFEFFFFFu);
+  };
+  w.reset = [self] {
+    self->reset_requested_ = true;
+    if (self->cpu_) self->cpu_->request_stop();
+  };
+  w.guest_exit = [self](int status) {
+    self->exit_status_ = status;
+    self->exit_requested_ = true;
+    if (self->cpu_) self->cpu_->request_stop();
+  };
+  m->board_ = std::make_unique<Board>(config, m->log_, w);
+  if (!m->board_->wire(error)) return nullptr;
+  cpu::CpuConfig cpu_config;
+  cpu_config.cpuid_features |= mmu::Mmu::kCpuidFeatures | cpu::cpuid_edx::APIC;
+  m->cpu_ = std::make_unique<cpu::Cpu>(m->board_->memory, m->board_->ports, m->log_, cpu_config);
+  m->cpu_->set_translator(&m->board_->mmu);
+  m->cpu_->set_interrupt_controller(&m->board_->router);
+  if (!m->board_->attach_drives(config, error) || !m->board_->place_mp_tables(error)) return nullptr;
+  m->board_->scheduler.on_earlier_deadline([self] { self->cpu_->request_stop(); });
+  m->input_timer_ = m->board_->scheduler.add("host-input", [self] { self->deliver_input(); });
+  return m;
+}
+
+devices::PhysicalMemory& Machine::memory() { return board_->memory; }
+devices::PortBus& Machine::ports() { return board_->ports; }
+uint64_t Machine::now() const { return cpu_->instructions(); }
+uint64_t Machine::instructions() const { return cpu_->instructions() - idle_skipped_; }
+void Machine::request_stop() {
+  stop_requested_ = true;
+  cpu_->request_stop();
+}
+
+// Multiboot (spec §3.2 "Machine state"): protected mode, paging off, flat
+// 4 GiB code and data segments, EAX = the magic, EBX = the information
+// structure, interrupts off, A20 open. No GDT is needed: the segment caches
+// are loaded directly, as the spec allows ("GDTR may be invalid").
+bool Machine::boot(std::string& error) {
+  devices::MultibootImage image;
+  if (!read_file(config_.kernel, image.kernel, error)) return false;
+  image.cmdline = config_.kernel + (config_.append.empty() ? "" : " " + config_.append);
+  for (const std::string& spec : config_.initrd) {
+    // "FILE ARGS": the file name is up to the first space (QEMU's convention).
+    const std::string path = spec.substr(0, spec.find(' '));
+    devices::BootModule mod;
+    if (!read_file(path, mod.bytes, error)) return false;
+    mod.cmdline = spec;
+    image.modules.push_back(std::move(mod));
+  }
+  const devices::MultibootResult r = devices::load_multiboot(image, board_->memory);
+  if (!r.ok) {
+    error = config_.kernel + ": " + r.error;
+    return false;
+  }
+  board_->a20.set(true);
+  cpu::CpuState s = cpu_->state();
+  s.cr0 = (s.cr0 & ~(cpu::cr0::PG | cpu::cr0::CD | cpu::cr0::NW)) | cpu::cr0::PE;
+  for (cpu::Segment& seg : s.seg) seg = cpu::Segment{0x10, 0, 0xFFFFFFFF, 0xC093};
+  s.seg[cpu::CS] = cpu::Segment{0x08, 0, 0xFFFFFFFF, 0xC09B};
+  s.eip = r.entry;
+  s.eflags = cpu::flag::kFixed1;
+  s.gpr[cpu::EAX] = devices::kMultibootBootloaderMagic;
+  s.gpr[cpu::EBX] = r.info;
+  s.cpl = 0;
+  cpu_->set_state(s);
+  return true;
+}
+
+// A BIOS ROM: 64 KiB at 0xF0000, or 128 KiB at 0xE0000, and the same bytes
+// at the top of the 4 GiB address space, where the CPU fetches its first
+// instruction (F000:FFF0 with CS.base = 0xFFFF0000, SDM Vol. 3 §9.1.4).
+bool Machine::map_bios(std::string& error) {
+  std::vector<uint8_t>& rom = config_.bios_image;
+  if (rom.empty()) {
+    if (config_.bios.empty()) {
+      error = "nothing to boot: give -kernel FILE (virtscope's own BIOS is not built yet), or -bios FILE with disks";
+      return false;
+    }
+    if (!read_file(config_.bios, rom, error)) return false;
+  }
+  if (rom.size() != 0x10000 && rom.size() != 0x20000) {
+    error = (config_.bios.empty() ? std::string("the BIOS image") : config_.bios) + " is " +
+            std::to_string(rom.size()) + " bytes; a BIOS ROM must be 64 KiB or 128 KiB";
+    return false;
+  }
+  const uint32_t size = uint32_t(rom.size());
+  if (!board_->memory.map_rom(0x100000 - size, rom, "bios") || !board_->memory.map_rom(uint32_t(0x100000000ull - size), rom, "bios-high")) {
+    error = "the BIOS ROM overlaps RAM or a device window";
+    return false;
+  }
+  board_->a20.set(true);
+  return true;
+}
+
+void Machine::queue_serial_input(std::string_view bytes) {
+  serial_input_.append(bytes);
+  schedule_input();
+}
+void Machine::queue_keyboard_input(std::string_view text) {
+  keyboard_input_.append(text);
+  schedule_input();
+}
+
+void Machine::schedule_input() {
+  devices::Scheduler& s = board_->scheduler;
+  if ((!serial_input_.empty() || !keyboard_input_.empty()) && !s.pending(input_timer_))
+    s.schedule(input_timer_, now() + kInputInterval);
+}
+
+void Machine::deliver_input() {
+  if (!serial_input_.empty() && board_->com1.status().rx_count == 0) {
+    board_->com1.receive(uint8_t(serial_input_.front()));
+    serial_input_.erase(0, 1);
+  }
+  if (!keyboard_input_.empty() && board_->keyboard.type_text(keyboard_input_.substr(0, 1)) == 1)
+    keyboard_input_.erase(0, 1);
+  schedule_input();
+}
+
+// Run the CPU up to the next timer deadline, fire what is due, repeat. While
+// the CPU is halted waiting for an interrupt, virtual time jumps to the next
+// deadline (counted as idle, not as instructions).
+MachineStop Machine::run(uint64_t max_instructions) {
+  devices::Scheduler& sched = board_->scheduler;
+  const uint64_t start = now();
+  const uint64_t end = max_instructions > UINT64_MAX - start ? UINT64_MAX : start + max_instructions;
+  stop_requested_ = false;
+  for (;;) {
+    if (exit_requested_) return MachineStop::GuestExit;
+    if (reset_requested_) reset();
+    if (stop_requested_) return MachineStop::Requested;
+    const uint64_t t = now();
+    if (t >= end) return MachineStop::Budget;
+    const uint64_t deadline = sched.next_deadline();
+    if (deadline <= t) {
+      sched.run_due();
+      continue;
+    }
+    const uint64_t until = std::min(end, deadline);
+    sched.set_horizon(until);
+    const cpu::RunStop stop = cpu_->run(until - t);
+    sched.set_horizon(devices::Scheduler::kNever);
+    switch (stop) {
+      case cpu::RunStop::Budget: break;
+      case cpu::RunStop::Halted: {
+        // Deadlines may have moved while the CPU ran (a device scheduled
+        // one): sleep only until the earliest now pending.
+        const uint64_t wake = std::min(end, sched.next_deadline());
+        const bool can_wake = cpu_->state().eflags & cpu::flag::IF;
+        if (wake == devices::Scheduler::kNever || !can_wake) return MachineStop::Idle;
+        if (wake > now()) {
+          idle_skipped_ += wake - now();
+          cpu_->set_instructions(wake);
+        }
+        break;
+      }
+      case cpu::RunStop::Shutdown: return MachineStop::Shutdown;
+      case cpu::RunStop::Unsupported: return MachineStop::Unsupported;
+      case cpu::RunStop::Requested:
+      case cpu::RunStop::Hook: break;  // the flags above say why
+    }
+  }
+}
+
+// A warm reset (the 8042's pulse or port 0x92): the CPU restarts at the reset
+// vector, the devices power on again; RAM keeps its contents, as on a PC.
+void Machine::reset() {
+  reset_requested_ = false;
+  const uint64_t t = now();
+  for (devices::Device* d : board_->devices) d->reset();
+  cpu_->reset();
+  cpu_->set_instructions(t);
+  board_->mmu.flush(true);
+  log_.emit(trace::EventKind::Reset, trace::VirtualTime{t, t}, 2, 0);
+}
+
+std::vector<std::string> Machine::screen_text() const { return board_->vga.text_rows(); }
+std::string Machine::screen_ansi() const { return board_->vga.render_ansi(); }
+
+std::vector<std::string> Machine::describe() const {
+  std::vector<std::string> lines;
+  char buf[160];
+  lines.push_back("memory map:");
+  for (const devices::Mapping& m : board_->memory.mappings()) {
+    std::snprintf(buf, sizeof buf, "  %08x-%08x  %s", m.first, m.last, m.what.c_str());
+    lines.push_back(buf);
+  }
+  lines.push_back("I/O ports:");
+  for (const devices::Mapping& m : board_->ports.mappings()) {
+    std::snprintf(buf, sizeof buf, "  %04x-%04x  %s", m.first, m.last, m.what.c_str());
+    lines.push_back(buf);
+  }
+  return lines;
+}
+
+}  // namespace vs::vmm
