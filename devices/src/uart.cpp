@@ -313,7 +313,7 @@ uint8_t Uart::iir() const {
 // On the PC the UART's INTRPT pin reaches the bus through a buffer enabled
 // by OUT2; in loopback OUT2's pin is forced inactive, so no IRQ leaves.
 void Uart::update_irq() {
-  const bool level = !(iir() & kIirNone) && (mcr_ & kMcrOut2) && !loopback();
+  const bool level = !(iir() & kIirNone) && (!out2_gates_irq_ || (mcr_ & kMcrOut2)) && !loopback();
   if (level == irq_level_) return;
   irq_level_ = level;
   irqs_.set_irq(irq_, level);
@@ -402,7 +402,7 @@ void Uart::load(StateReader& in) {
   rx_overruns_ = overruns;
   tx_overflows_ = overflows;
   // Re-drive the line so the board agrees with the restored registers.
-  irq_level_ = !(iir() & kIirNone) && (mcr_ & kMcrOut2) && !loopback();
+  irq_level_ = !(iir() & kIirNone) && (!out2_gates_irq_ || (mcr_ & kMcrOut2)) && !loopback();
   irqs_.set_irq(irq_, irq_level_);
 }
 

@@ -33,6 +33,9 @@ cpu::Translation Mmu::translate(uint32_t linear, cpu::Access access, bool user, 
     // (§4.8, §4.10.2.2): the processor goes back to the paging structures,
     // modelled as a fresh walk that also refreshes the entry.
     if (access != cpu::Access::Write || e->dirty) return {e->translate(linear)};
+    // The refill replaces the entry; dropping it first also drops it when
+    // the walk now finds a page of the other size.
+    tlb_.invalidate(linear);
     return walk_and_fill(linear, q, cr3, cr4);
   }
   ++stats_.misses;
@@ -58,7 +61,8 @@ cpu::Translation Mmu::walk_and_fill(uint32_t linear, const AccessQuery& q, uint3
   e.dirty = w.dirty || write;
   e.linear = linear;
   e.phys = w.phys;
-  tlb_.invalidate(linear);  // a refresh after a clean-entry write replaces the old entry
+  // No entry covers `linear` here (a miss, or the stale one was dropped), so
+  // the fill takes a free way of the page's set or evicts that set's LRU way.
   if (tlb_.insert(e)) ++stats_.evictions;
   return {w.phys};
 }

@@ -1,79 +1,135 @@
-// The TLB model: a fully associative array searched in slot order, with
-// least-recently-used replacement driven by a counter (no wall clock), so the
-// same accesses always leave the same entries.
+// The TLB model: two 4-way set-associative arrays (4 KiB and 4 MiB pages,
+// tlb.h explains the P6 sizes), least-recently-used replacement within a set
+// driven by a counter (no wall clock), so the same accesses always leave the
+// same entries. Every operation but flush() looks at one set of each array.
 #include "virtscope/mmu/tlb.h"
 
 #include <algorithm>
 
 namespace vs::mmu {
 
-Tlb::Tlb(unsigned capacity) : slots_(std::min(capacity, kMaxEntries)) {}
+namespace {
+constexpr uint32_t kSmallPage = 0xFFFFF000u;  // linear bits that name a 4 KiB page
+constexpr uint32_t kLargePage = 0xFFC00000u;  // ... a 4 MiB page
+}  // namespace
+
+Tlb::Tlb(unsigned entries) {
+  const unsigned small = (std::min(entries, kMaxEntries) + kWays - 1) / kWays * kWays;
+  small_sets_ = small / kWays;
+  small_sets_pow2_ = (small_sets_ & (small_sets_ - 1)) == 0;
+  slots_.resize(small ? small + kLargeEntries : 0);
+}
+
+// Set-associative indexing: the low bits of the page number pick the set
+// (linear bits 12 and up for 4 KiB pages, 22 and up for 4 MiB pages).
+unsigned Tlb::set_base(uint32_t linear, bool large) const {
+  if (large) return small_entries() + (linear >> 22) % kLargeSets * kWays;
+  const uint32_t page = linear >> 12;
+  return (small_sets_pow2_ ? page & (small_sets_ - 1) : page % small_sets_) * kWays;
+}
+
+// The valid way of the set at `base` holding `page` (aligned to the array's
+// page size, which every entry of that array has).
+TlbEntry* Tlb::find(unsigned base, uint32_t page) {
+  TlbEntry* set = &slots_[base];
+  for (unsigned w = 0; w < kWays; ++w)
+    if (set[w].valid && set[w].linear == page) return &set[w];
+  return nullptr;
+}
+
+void Tlb::drop(TlbEntry& e) {
+  e.valid = false;
+  --valid_;
+}
 
 TlbEntry* Tlb::lookup(uint32_t linear) {
-  for (TlbEntry& e : slots_) {
-    if (e.covers(linear)) {
-      e.last_used = ++clock_;
-      return &e;
-    }
-  }
-  return nullptr;
+  if (valid_ == 0) return nullptr;  // also a TLB of no entries
+  TlbEntry* e = find(set_base(linear, false), linear & kSmallPage);
+  if (!e) e = find(set_base(linear, true), linear & kLargePage);
+  if (e) e->last_used = ++clock_;
+  return e;
 }
 
 bool Tlb::insert(TlbEntry entry) {
   if (slots_.empty()) return false;
-  // The first free slot, else the least recently used entry.
-  TlbEntry* victim = &slots_[0];
-  for (TlbEntry& e : slots_) {
-    if (!e.valid) {
-      victim = &e;
-      break;
-    }
-    if (e.last_used < victim->last_used) victim = &e;
-  }
-  const bool evicted = victim->valid;
   entry.valid = true;
   entry.linear &= entry.page_mask();
   entry.phys &= entry.page_mask();
   entry.last_used = ++clock_;
+  // Within the page's set: a way already holding the page (refreshed in
+  // place), else the first free way, else the least recently used way.
+  TlbEntry* set = &slots_[set_base(entry.linear, entry.large)];
+  TlbEntry* free = nullptr;
+  TlbEntry* lru = nullptr;
+  for (unsigned w = 0; w < kWays; ++w) {
+    TlbEntry& e = set[w];
+    if (!e.valid) {
+      if (!free) free = &e;
+    } else if (e.linear == entry.linear) {
+      e = entry;
+      return false;
+    } else if (!lru || e.last_used < lru->last_used) {
+      lru = &e;
+    }
+  }
+  TlbEntry* victim = free ? free : lru;
+  const bool evicted = !free;
+  if (free) ++valid_;
   *victim = entry;
   return evicted;
 }
 
+// A 4 KiB entry and a 4 MiB entry may both cover `linear` (the tables were
+// changed without INVLPG): both go.
 unsigned Tlb::invalidate(uint32_t linear) {
+  if (valid_ == 0) return 0;
   unsigned dropped = 0;
-  for (TlbEntry& e : slots_) {
-    if (e.covers(linear)) {
-      e.valid = false;
-      ++dropped;
-    }
+  if (TlbEntry* e = find(set_base(linear, false), linear & kSmallPage)) {
+    drop(*e);
+    ++dropped;
+  }
+  if (TlbEntry* e = find(set_base(linear, true), linear & kLargePage)) {
+    drop(*e);
+    ++dropped;
   }
   return dropped;
 }
 
+// Linear in the slots (flushes are rare next to lookups), but stops once it
+// has seen every valid entry, and an empty TLB costs nothing.
 unsigned Tlb::flush(bool including_global) {
   unsigned dropped = 0;
-  for (TlbEntry& e : slots_) {
-    if (e.valid && (including_global || !e.global)) {
-      e.valid = false;
+  unsigned left = valid_;
+  for (auto e = slots_.begin(); left > 0 && e != slots_.end(); ++e) {
+    if (!e->valid) continue;
+    --left;
+    if (including_global || !e->global) {
+      e->valid = false;
       ++dropped;
     }
   }
+  valid_ -= dropped;
   return dropped;
-}
-
-unsigned Tlb::valid_count() const {
-  return unsigned(std::count_if(slots_.begin(), slots_.end(), [](const TlbEntry& e) { return e.valid; }));
 }
 
 const char* Tlb::restore(const std::vector<TlbEntry>& entries, uint64_t clock) {
   if (entries.size() != slots_.size()) return "TLB: entry count differs from this MMU's capacity";
-  for (const TlbEntry& e : entries) {
+  unsigned valid = 0;
+  for (unsigned i = 0; i < entries.size(); ++i) {
+    const TlbEntry& e = entries[i];
     if (!e.valid) continue;
+    ++valid;
     if ((e.linear | e.phys) & ~e.page_mask()) return "TLB: an entry's page is not aligned to its size";
+    if (e.large != (i >= small_entries())) return "TLB: an entry is in the array for the other page size";
+    const unsigned base = set_base(e.linear, e.large);
+    if (i < base || i >= base + kWays) return "TLB: an entry is not in the set its page maps to";
+    for (unsigned j = base; j < i; ++j)
+      if (entries[j].valid && entries[j].linear == e.linear) return "TLB: two entries for the same page";
     if (e.last_used > clock) return "TLB: an entry was used after the clock";
   }
   slots_ = entries;
   clock_ = clock;
+  valid_ = valid;
   return nullptr;
 }
 

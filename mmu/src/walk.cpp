@@ -18,14 +18,32 @@ uint32_t reserved_bits(uint32_t value, bool directory, bool large, uint32_t cr4)
   return directory ? 0 : value & entry::PAT;
 }
 
-WalkStep make_step(unsigned level, uint32_t table, uint32_t index, uint32_t value, uint32_t cr4) {
+// Decodes one entry's bits (what decode_entry() returns), in place: the
+// walk runs on every TLB miss, so it fills the record where it lives.
+void decode_into(EntryBits& b, uint32_t v, bool directory, uint32_t cr4) {
+  b.present = v & entry::P;
+  b.writable = v & entry::RW;
+  b.user = v & entry::US;
+  b.write_through = v & entry::PWT;
+  b.cache_disable = v & entry::PCD;
+  b.accessed = v & entry::A;
+  b.dirty = v & entry::D;
+  // PS counts only in a PDE and only with CR4.PSE = 1; elsewhere it is
+  // ignored (PDE) or the PAT bit (PTE).
+  b.page_size = directory && (cr4 & cpu::cr4::PSE) && (v & entry::PS);
+  b.global = v & entry::G;
+  b.frame = v & (b.page_size ? entry::kFrameLarge : entry::kFrame);
+}
+
+// One level of the walk, recorded in `s` (a slot of the WalkResult).
+const WalkStep& record_step(WalkStep& s, unsigned level, uint32_t table, uint32_t index, uint32_t value,
+                            uint32_t cr4) {
   const bool directory = level == 2;
-  WalkStep s;
   s.level = level;
   s.table = table;
   s.entry_address = table | index << 2;
   s.entry = value;
-  s.bits = decode_entry(value, directory, cr4);
+  decode_into(s.bits, value, directory, cr4);
   s.maps_page = !directory || s.bits.page_size;
   if (s.bits.present) s.reserved_set = reserved_bits(value, directory, s.bits.page_size, cr4);
   return s;
@@ -45,18 +63,7 @@ WalkResult& no_translation(WalkResult& r, const WalkStep& at, const AccessQuery&
 
 EntryBits decode_entry(uint32_t v, bool directory, uint32_t cr4) {
   EntryBits b;
-  b.present = v & entry::P;
-  b.writable = v & entry::RW;
-  b.user = v & entry::US;
-  b.write_through = v & entry::PWT;
-  b.cache_disable = v & entry::PCD;
-  b.accessed = v & entry::A;
-  b.dirty = v & entry::D;
-  // PS counts only in a PDE and only with CR4.PSE = 1; elsewhere it is
-  // ignored (PDE) or the PAT bit (PTE).
-  b.page_size = directory && (cr4 & cpu::cr4::PSE) && (v & entry::PS);
-  b.global = v & entry::G;
-  b.frame = v & (b.page_size ? entry::kFrameLarge : entry::kFrame);
+  decode_into(b, v, directory, cr4);
   return b;
 }
 
@@ -77,8 +84,8 @@ WalkResult Mmu::read_tables(uint32_t linear, uint32_t cr3, uint32_t cr4, const A
   // The page directory is at CR3 bits 31:12; linear bits 31:22 pick the PDE.
   const uint32_t directory = cr3 & entry::kFrame;
   const uint32_t pde_index = linear >> 22;
-  const WalkStep& pde = r.steps[0] =
-      make_step(2, directory, pde_index, read_entry(directory | pde_index << 2, peek), cr4);
+  const WalkStep& pde =
+      record_step(r.steps[0], 2, directory, pde_index, read_entry(directory | pde_index << 2, peek), cr4);
   r.levels = 1;
   if (!pde.bits.present || pde.reserved_set) return no_translation(r, pde, q);
 
@@ -93,8 +100,8 @@ WalkResult Mmu::read_tables(uint32_t linear, uint32_t cr3, uint32_t cr4, const A
     // A page table at PDE bits 31:12; linear bits 21:12 pick the PTE.
     const uint32_t table = pde.bits.frame;
     const uint32_t pte_index = (linear >> 12) & 0x3FF;
-    const WalkStep& pte = r.steps[1] =
-        make_step(1, table, pte_index, read_entry(table | pte_index << 2, peek), cr4);
+    const WalkStep& pte =
+        record_step(r.steps[1], 1, table, pte_index, read_entry(table | pte_index << 2, peek), cr4);
     r.levels = 2;
     if (!pte.bits.present || pte.reserved_set) return no_translation(r, pte, q);
     r.phys = pte.bits.frame | (linear & 0xFFF);

@@ -34,6 +34,8 @@ Board::Board(const MachineConfig& config, trace::EventLog& log, BoardWiring w)
   if (config.debug_exit)
     debug_exit = std::make_unique<devices::DebugExit>(w.guest_exit, &log, &scheduler, debug_exit_config(config));
   lapic.set_eoi_broadcast([this](uint8_t vector) { ioapic.eoi(vector); });
+  com1.set_out2_gates_irq(false);  // as QEMU wires its 16550s (see uart.h)
+  com2.set_out2_gates_irq(false);
   devices = {&pic, &lapic, &ioapic, &pit, &cmos, &com1, &com2, &keyboard, &fast_a20, &vga, &ata, &debugcon};
   if (debug_exit) devices.push_back(debug_exit.get());
 }

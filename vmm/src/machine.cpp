@@ -124,6 +124,14 @@ bool Machine::boot(std::string& error) {
     error = config_.kernel + ": " + r.error;
     return false;
   }
+  // Under QEMU a Multiboot kernel starts after the BIOS ran, so the BIOS
+  // data area holds what kernels read from it: the EBDA segment (where the MP
+  // tables are) and the base memory size in KiB (IBM PC/AT BDA 0x40E, 0x413).
+  const uint16_t ebda_segment = Board::kMpTablesAddress >> 4, base_kib = Board::kMpTablesAddress / 1024;
+  const uint8_t bda_ebda[2] = {uint8_t(ebda_segment), uint8_t(ebda_segment >> 8)};
+  const uint8_t bda_base[2] = {uint8_t(base_kib), uint8_t(base_kib >> 8)};
+  board_->memory.load(0x40E, bda_ebda);
+  board_->memory.load(0x413, bda_base);
   board_->a20.set(true);
   cpu::CpuState s = cpu_->state();
   s.cr0 = (s.cr0 & ~(cpu::cr0::PG | cpu::cr0::CD | cpu::cr0::NW)) | cpu::cr0::PE;

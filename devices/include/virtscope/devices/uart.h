@@ -81,6 +81,11 @@ class Uart final : public Device {
   uint16_t base() const { return base_; }
   unsigned irq() const { return irq_; }
   UartStatus status() const;
+  // On IBM PCs the UART's interrupt output reaches the PIC only while MCR
+  // OUT2 is set (the default here). QEMU's 16550 ignores OUT2, and guests
+  // written for QEMU (xv6) never set it: a machine that boots them as QEMU
+  // does turns the gate off.
+  void set_out2_gates_irq(bool on) { out2_gates_irq_ = on; }
   // Virtual instructions one character occupies on the wire at the current
   // divisor and line format.
   uint64_t char_time() const;
@@ -131,6 +136,7 @@ class Uart final : public Device {
   uint8_t ier_ = 0;           // interrupt enable: 0 ERBFI, 1 ETBEI, 2 ELSI, 3 EDSSI
   uint8_t fcr_ = 0;           // FIFO control as written: 0 enable, 3 DMA mode, 7:6 RX trigger
   uint8_t lcr_ = 0;           // line control: 1:0 word length, 2 stop bits, 3-5 parity, 6 break, 7 DLAB
+  bool out2_gates_irq_ = true;  // see set_out2_gates_irq
   uint8_t mcr_ = 0;           // modem control: 0 DTR, 1 RTS, 2 OUT1, 3 OUT2 (PC: IRQ enable), 4 LOOP
   uint8_t lsr_errors_ = 0;    // LSR bits 1-4 (OE, PE, FE, BI): latched until LSR is read
   uint8_t msr_deltas_ = 0;    // MSR bits 3:0 (DCTS, DDSR, TERI, DDCD): cleared by reading MSR

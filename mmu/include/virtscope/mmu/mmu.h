@@ -38,7 +38,10 @@ struct VirtualTime;
 namespace vs::mmu {
 
 struct MmuConfig {
-  unsigned tlb_entries = 64;  // 0: no TLB, every access walks (clamped to Tlb::kMaxEntries)
+  // Entries of the 4 KiB TLB (4-way: rounded up to a multiple of 4, clamped
+  // to Tlb::kMaxEntries); the 4 MiB TLB is a fixed 8 entries beside it.
+  // 64 is the P6 data TLB (tlb.h). 0: no TLB at all, every access walks.
+  unsigned tlb_entries = 64;
 };
 
 // Counters for the UI and lessons. reset_stats() zeroes them.
@@ -49,13 +52,14 @@ struct MmuStats {
   uint64_t full_flushes = 0;       // flush(true): everything, globals too
   uint64_t nonglobal_flushes = 0;  // flush(false): a CR3 load
   uint64_t invlpgs = 0;            // invalidate_page()
-  uint64_t evictions = 0;          // a fill replaced a valid entry (the TLB was full)
+  uint64_t evictions = 0;          // a fill replaced a valid entry (the page's set was full)
   uint64_t page_faults = 0;        // translate() answered #PF
 };
 
-// What a snapshot keeps: the TLB slots, its LRU clock and the counters. The
-// platform writes the fields with its own state writer (mmu does not depend
-// on devices/) and hands them back to load_state().
+// What a snapshot keeps: the TLB slots (in tlb_entries() order; load_state
+// rejects an entry in a slot its page could not occupy), its LRU clock and
+// the counters. The platform writes the fields with its own state writer
+// (mmu does not depend on devices/) and hands them back to load_state().
 struct MmuState {
   std::vector<TlbEntry> tlb;
   uint64_t tlb_clock = 0;
@@ -84,8 +88,11 @@ class Mmu final : public cpu::Translator {
   WalkResult walk(uint32_t linear, uint32_t cr3, uint32_t cr4, AccessQuery query = {}) const;
 
   // --- the TLB model ---
-  const std::vector<TlbEntry>& tlb_entries() const { return tlb_.entries(); }  // every slot
-  unsigned tlb_capacity() const { return tlb_.capacity(); }
+  // Every slot of both arrays, valid or not: the 4 KiB sets in order (4
+  // ways each), then the 4 MiB sets (Tlb::entries()).
+  const std::vector<TlbEntry>& tlb_entries() const { return tlb_.entries(); }
+  unsigned tlb_capacity() const { return tlb_.capacity(); }  // both arrays: tlb_entries().size()
+  const Tlb& tlb() const { return tlb_; }                    // geometry: sets, ways, set_base()
   const MmuStats& stats() const { return stats_; }
   void reset_stats() { stats_ = {}; }
 
