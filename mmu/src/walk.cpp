@@ -2,11 +2,22 @@
 // real translation (translate) and the side-effect-free walk() the UI and
 // lessons call: read the PDE, maybe the PTE, and judge the access (§4.6,
 // §4.7). Nothing here writes memory; A/D bits are mmu.cpp's business.
+//
+// The walk tests the entries' bits directly (entry::P, entry::RW, ...), as
+// the SDM's tables describe them. Only walk() decodes each step into
+// EntryBits for display: translate() runs the walk on every TLB miss and
+// has no use for the decoded copy.
 #include "virtscope/cpu/state.h"
 #include "virtscope/mmu/mmu.h"
 
 namespace vs::mmu {
 namespace {
+
+// PS counts only in a PDE and only with CR4.PSE = 1; elsewhere it is
+// ignored (PDE) or the PAT bit (PTE).
+bool maps_large_page(uint32_t value, bool directory, uint32_t cr4) {
+  return directory && (cr4 & cpu::cr4::PSE) && (value & entry::PS);
+}
 
 // Reserved bits of a present entry (§4.3). With CR4.PSE = 0 there are none.
 // With CR4.PSE = 1, and virtscope claiming neither PSE-36 nor PAT in CPUID:
@@ -18,9 +29,36 @@ uint32_t reserved_bits(uint32_t value, bool directory, bool large, uint32_t cr4)
   return directory ? 0 : value & entry::PAT;
 }
 
-// Decodes one entry's bits (what decode_entry() returns), in place: the
-// walk runs on every TLB miss, so it fills the record where it lives.
-void decode_into(EntryBits& b, uint32_t v, bool directory, uint32_t cr4) {
+// One level of the walk, recorded in `s` (a slot of the WalkResult, filled
+// where it lives rather than copied in). `bits` is left for walk().
+const WalkStep& record_step(WalkStep& s, unsigned level, uint32_t table, uint32_t index, uint32_t value,
+                            uint32_t cr4) {
+  const bool directory = level == 2;
+  const bool large = maps_large_page(value, directory, cr4);
+  s.level = level;
+  s.table = table;
+  s.entry_address = table | index << 2;
+  s.entry = value;
+  s.maps_page = !directory || large;
+  if (value & entry::P) s.reserved_set = reserved_bits(value, directory, large, cr4);
+  return s;
+}
+
+bool present(const WalkStep& s) { return s.entry & entry::P; }
+
+// No translation: an entry was not present (P = 0 in the error code) or set
+// a reserved bit (P = 1 and RSVD = 1; reserved bits of a not-present entry
+// are never checked, §4.7).
+void no_translation(WalkResult& r, const WalkStep& at, const AccessQuery& q) {
+  r.fault = true;
+  r.error_code = access_error_bits(q);
+  if (present(at)) r.error_code |= pf_error::P | pf_error::RSVD;
+}
+
+}  // namespace
+
+EntryBits decode_entry(uint32_t v, bool directory, uint32_t cr4) {
+  EntryBits b;
   b.present = v & entry::P;
   b.writable = v & entry::RW;
   b.user = v & entry::US;
@@ -28,42 +66,9 @@ void decode_into(EntryBits& b, uint32_t v, bool directory, uint32_t cr4) {
   b.cache_disable = v & entry::PCD;
   b.accessed = v & entry::A;
   b.dirty = v & entry::D;
-  // PS counts only in a PDE and only with CR4.PSE = 1; elsewhere it is
-  // ignored (PDE) or the PAT bit (PTE).
-  b.page_size = directory && (cr4 & cpu::cr4::PSE) && (v & entry::PS);
+  b.page_size = maps_large_page(v, directory, cr4);
   b.global = v & entry::G;
   b.frame = v & (b.page_size ? entry::kFrameLarge : entry::kFrame);
-}
-
-// One level of the walk, recorded in `s` (a slot of the WalkResult).
-const WalkStep& record_step(WalkStep& s, unsigned level, uint32_t table, uint32_t index, uint32_t value,
-                            uint32_t cr4) {
-  const bool directory = level == 2;
-  s.level = level;
-  s.table = table;
-  s.entry_address = table | index << 2;
-  s.entry = value;
-  decode_into(s.bits, value, directory, cr4);
-  s.maps_page = !directory || s.bits.page_size;
-  if (s.bits.present) s.reserved_set = reserved_bits(value, directory, s.bits.page_size, cr4);
-  return s;
-}
-
-// No translation: an entry was not present (P = 0 in the error code) or set
-// a reserved bit (P = 1 and RSVD = 1; reserved bits of a not-present entry
-// are never checked, §4.7).
-WalkResult& no_translation(WalkResult& r, const WalkStep& at, const AccessQuery& q) {
-  r.fault = true;
-  r.error_code = access_error_bits(q);
-  if (at.bits.present) r.error_code |= pf_error::P | pf_error::RSVD;
-  return r;
-}
-
-}  // namespace
-
-EntryBits decode_entry(uint32_t v, bool directory, uint32_t cr4) {
-  EntryBits b;
-  decode_into(b, v, directory, cr4);
   return b;
 }
 
@@ -87,32 +92,38 @@ WalkResult Mmu::read_tables(uint32_t linear, uint32_t cr3, uint32_t cr4, const A
   const WalkStep& pde =
       record_step(r.steps[0], 2, directory, pde_index, read_entry(directory | pde_index << 2, peek), cr4);
   r.levels = 1;
-  if (!pde.bits.present || pde.reserved_set) return no_translation(r, pde, q);
+  if (!present(pde) || pde.reserved_set) {
+    no_translation(r, pde, q);
+    return r;
+  }
 
   const WalkStep* last = &pde;
-  if (pde.bits.page_size) {
+  if (pde.maps_page) {
     // A 4 MiB page: PDE bits 31:22 and linear bits 21:0 (§4.3, Figure 4-3).
     r.large_page = true;
-    r.phys = pde.bits.frame | (linear & 0x003FFFFFu);
-    r.writable = pde.bits.writable;
-    r.user = pde.bits.user;
+    r.phys = (pde.entry & entry::kFrameLarge) | (linear & 0x003FFFFFu);
+    r.writable = pde.entry & entry::RW;
+    r.user = pde.entry & entry::US;
   } else {
     // A page table at PDE bits 31:12; linear bits 21:12 pick the PTE.
-    const uint32_t table = pde.bits.frame;
+    const uint32_t table = pde.entry & entry::kFrame;
     const uint32_t pte_index = (linear >> 12) & 0x3FF;
     const WalkStep& pte =
         record_step(r.steps[1], 1, table, pte_index, read_entry(table | pte_index << 2, peek), cr4);
     r.levels = 2;
-    if (!pte.bits.present || pte.reserved_set) return no_translation(r, pte, q);
-    r.phys = pte.bits.frame | (linear & 0xFFF);
+    if (!present(pte) || pte.reserved_set) {
+      no_translation(r, pte, q);
+      return r;
+    }
+    r.phys = (pte.entry & entry::kFrame) | (linear & 0xFFF);
     // The rights of the page are those of both levels together (§4.6).
-    r.writable = pde.bits.writable && pte.bits.writable;
-    r.user = pde.bits.user && pte.bits.user;
+    r.writable = pde.entry & pte.entry & entry::RW;
+    r.user = pde.entry & pte.entry & entry::US;
     last = &pte;
   }
   r.translated = true;
-  r.global = (cr4 & cpu::cr4::PGE) && last->bits.global;  // G counts only with CR4.PGE (§4.10.2.4)
-  r.dirty = last->bits.dirty;
+  r.global = (cr4 & cpu::cr4::PGE) && (last->entry & entry::G);  // G counts only with CR4.PGE (§4.10.2.4)
+  r.dirty = last->entry & entry::D;
   if (!access_allowed(r.writable, r.user, q)) {
     r.fault = true;
     r.error_code = pf_error::P | access_error_bits(q);
@@ -121,7 +132,12 @@ WalkResult Mmu::read_tables(uint32_t linear, uint32_t cr3, uint32_t cr4, const A
 }
 
 WalkResult Mmu::walk(uint32_t linear, uint32_t cr3, uint32_t cr4, AccessQuery query) const {
-  return read_tables(linear, cr3, cr4, query, /*peek=*/true);
+  WalkResult r = read_tables(linear, cr3, cr4, query, /*peek=*/true);
+  for (unsigned i = 0; i < r.levels; ++i) {
+    WalkStep& s = r.steps[i];
+    s.bits = decode_entry(s.entry, s.level == 2, cr4);
+  }
+  return r;
 }
 
 }  // namespace vs::mmu

@@ -76,7 +76,7 @@ struct WalkStep {
   uint32_t table = 0;           // physical address of the table
   uint32_t entry_address = 0;   // physical address of the entry read
   uint32_t entry = 0;           // the entry's value
-  EntryBits bits;
+  EntryBits bits;               // the entry decoded for display (Mmu::walk() fills it)
   bool maps_page = false;       // a PTE, or a PDE mapping a 4 MiB page
   uint32_t reserved_set = 0;    // reserved bits that are 1 (non-zero: #PF with RSVD)
 };
