@@ -88,6 +88,9 @@ struct Sink {
 bool open_sink(const std::string& spec, Sink& sink, std::string& error) {
   if (spec == "none" || spec == "null") return true;
   if (spec == "stdio") {
+    // Line-buffered even into a pipe: a console shows lines as the guest
+    // finishes them.
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
     sink.file = stdout;
     return true;
   }

@@ -39,13 +39,15 @@ TlbEntry* Tlb::find(unsigned base, uint32_t page) {
 
 void Tlb::drop(TlbEntry& e) {
   e.valid = false;
-  --valid_;
+  --valid_[e.large];
 }
 
+// The hardware searches both arrays at once; the model looks in the 4 KiB
+// set first and skips an array with nothing valid in it (also a TLB of no
+// entries at all).
 TlbEntry* Tlb::lookup(uint32_t linear) {
-  if (valid_ == 0) return nullptr;  // also a TLB of no entries
-  TlbEntry* e = find(set_base(linear, false), linear & kSmallPage);
-  if (!e) e = find(set_base(linear, true), linear & kLargePage);
+  TlbEntry* e = valid_[0] ? find(set_base(linear, false), linear & kSmallPage) : nullptr;
+  if (!e && valid_[1]) e = find(set_base(linear, true), linear & kLargePage);
   if (e) e->last_used = ++clock_;
   return e;
 }
@@ -74,7 +76,7 @@ bool Tlb::insert(TlbEntry entry) {
   }
   TlbEntry* victim = free ? free : lru;
   const bool evicted = !free;
-  if (free) ++valid_;
+  if (free) ++valid_[entry.large];
   *victim = entry;
   return evicted;
 }
@@ -82,13 +84,12 @@ bool Tlb::insert(TlbEntry entry) {
 // A 4 KiB entry and a 4 MiB entry may both cover `linear` (the tables were
 // changed without INVLPG): both go.
 unsigned Tlb::invalidate(uint32_t linear) {
-  if (valid_ == 0) return 0;
   unsigned dropped = 0;
-  if (TlbEntry* e = find(set_base(linear, false), linear & kSmallPage)) {
+  if (TlbEntry* e = valid_[0] ? find(set_base(linear, false), linear & kSmallPage) : nullptr) {
     drop(*e);
     ++dropped;
   }
-  if (TlbEntry* e = find(set_base(linear, true), linear & kLargePage)) {
+  if (TlbEntry* e = valid_[1] ? find(set_base(linear, true), linear & kLargePage) : nullptr) {
     drop(*e);
     ++dropped;
   }
@@ -99,26 +100,25 @@ unsigned Tlb::invalidate(uint32_t linear) {
 // has seen every valid entry, and an empty TLB costs nothing.
 unsigned Tlb::flush(bool including_global) {
   unsigned dropped = 0;
-  unsigned left = valid_;
+  unsigned left = valid_count();
   for (auto e = slots_.begin(); left > 0 && e != slots_.end(); ++e) {
     if (!e->valid) continue;
     --left;
     if (including_global || !e->global) {
-      e->valid = false;
+      drop(*e);
       ++dropped;
     }
   }
-  valid_ -= dropped;
   return dropped;
 }
 
 const char* Tlb::restore(const std::vector<TlbEntry>& entries, uint64_t clock) {
   if (entries.size() != slots_.size()) return "TLB: entry count differs from this MMU's capacity";
-  unsigned valid = 0;
+  unsigned valid[2] = {0, 0};
   for (unsigned i = 0; i < entries.size(); ++i) {
     const TlbEntry& e = entries[i];
     if (!e.valid) continue;
-    ++valid;
+    ++valid[e.large];
     if ((e.linear | e.phys) & ~e.page_mask()) return "TLB: an entry's page is not aligned to its size";
     if (e.large != (i >= small_entries())) return "TLB: an entry is in the array for the other page size";
     const unsigned base = set_base(e.linear, e.large);
@@ -129,7 +129,8 @@ const char* Tlb::restore(const std::vector<TlbEntry>& entries, uint64_t clock) {
   }
   slots_ = entries;
   clock_ = clock;
-  valid_ = valid;
+  valid_[0] = valid[0];
+  valid_[1] = valid[1];
   return nullptr;
 }
 

@@ -86,7 +86,7 @@ class Tlb {
   unsigned invalidate(uint32_t linear);
   // Drops every entry, or every non-global one; returns how many were valid.
   unsigned flush(bool including_global);
-  unsigned valid_count() const { return valid_; }
+  unsigned valid_count() const { return valid_[0] + valid_[1]; }
 
   // Every slot, valid or not (the UI shows the valid ones). Layout: the 4
   // KiB sets in order, kWays slots each (set s = slots 4s .. 4s+3), then the
@@ -107,7 +107,9 @@ class Tlb {
   std::vector<TlbEntry> slots_;
   unsigned small_sets_ = 0;
   bool small_sets_pow2_ = true;  // then the set is a mask of the page number, not a division
-  unsigned valid_ = 0;           // valid slots, so an empty TLB flushes for free
+  // Valid slots in the 4 KiB [0] and 4 MiB [1] arrays: a lookup skips an
+  // empty array, and an empty TLB flushes for free.
+  unsigned valid_[2] = {0, 0};
   uint64_t clock_ = 0;           // advances on every fill and hit
 };
 
