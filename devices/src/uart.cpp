@@ -18,7 +18,7 @@ constexpr uint8_t kIirModem = 0x00;
 constexpr uint8_t kIerRx = 0x01, kIerThre = 0x02, kIerLine = 0x04, kIerModem = 0x08;
 constexpr uint8_t kLsrDr = 0x01, kLsrOe = 0x02, kLsrErrors = 0x1E, kLsrThre = 0x20, kLsrTemt = 0x40;
 constexpr uint8_t kLcrDlab = 0x80;
-constexpr uint8_t kMcrOut2 = 0x08, kMcrLoop = 0x10, kMcrMask = 0x1F;
+constexpr uint8_t kMcrOut2 = 0x08, kMcrMask = 0x1F;
 constexpr uint8_t kFcrEnable = 0x01, kFcrClearRx = 0x02, kFcrClearTx = 0x04, kFcrStored = 0xC9;
 // Outside loopback the port is cabled to a terminal that is always ready:
 // CTS, DSR and DCD asserted, RI idle.
@@ -102,6 +102,7 @@ uint8_t Uart::read_register(unsigned reg) {
     }
     case kLsr: {
       const uint8_t v = lsr();
+      ++lsr_reads_;
       lsr_errors_ = 0;
       update_irq();
       return v;
@@ -329,7 +330,7 @@ void Uart::reset() {
   tx_count_ = 0;
   tx_shifting_ = thre_pending_ = timeout_pending_ = false;
   tx_end_ = 0;
-  bytes_sent_ = bytes_received_ = rx_overruns_ = tx_overflows_ = 0;
+  bytes_sent_ = bytes_received_ = rx_overruns_ = tx_overflows_ = lsr_reads_ = 0;
   scheduler_.cancel(tx_timer_);
   scheduler_.cancel(rx_timer_);
   update_irq();
@@ -356,6 +357,7 @@ void Uart::save(StateWriter& out) const {
   out.u64(bytes_received_);
   out.u64(rx_overruns_);
   out.u64(tx_overflows_);
+  out.u64(lsr_reads_);
 }
 
 void Uart::load(StateReader& in) {
@@ -380,6 +382,7 @@ void Uart::load(StateReader& in) {
   const bool thre_pending = in.boolean(), timeout_pending = in.boolean();
   in.expect(!timeout_pending || ((fcr & kFcrEnable) && rx_count), "uart: timeout without FIFO data");
   const uint64_t sent = in.u64(), received = in.u64(), overruns = in.u64(), overflows = in.u64();
+  const uint64_t lsr_reads = in.u64();
   if (!in.ok()) return;  // leave the device untouched on a bad snapshot
 
   ier_ = ier;
@@ -401,6 +404,7 @@ void Uart::load(StateReader& in) {
   bytes_received_ = received;
   rx_overruns_ = overruns;
   tx_overflows_ = overflows;
+  lsr_reads_ = lsr_reads;
   // Re-drive the line so the board agrees with the restored registers.
   irq_level_ = !(iir() & kIirNone) && (!out2_gates_irq_ || (mcr_ & kMcrOut2)) && !loopback();
   irqs_.set_irq(irq_, irq_level_);
@@ -428,6 +432,7 @@ UartStatus Uart::status() const {
   s.bytes_received = bytes_received_;
   s.rx_overruns = rx_overruns_;
   s.tx_overflows = tx_overflows_;
+  s.lsr_reads = lsr_reads_;
   return s;
 }
 

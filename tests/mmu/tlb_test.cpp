@@ -384,6 +384,10 @@ TEST(Tlb, ReplacementOrder_IsDeterministic) {
   EXPECT_EQ(t.valid_count(), 3u);
   EXPECT_FALSE(t.insert({.linear = 0x6000, .phys = 0x6000}));  // the free way 1 again
   EXPECT_EQ(t.entries()[1].linear, 0x6000u);
+  EXPECT_FALSE(t.insert({.dirty = true, .linear = 0x3000, .phys = 0x9000}));  // page 3 again: in place
+  EXPECT_EQ(t.valid_count(), 4u);
+  EXPECT_EQ(t.entries()[3].phys, 0x9000u);
+  EXPECT_TRUE(t.entries()[3].dirty);
 }
 
 TEST(Tlb, Flush_CountsWhatItDropsAndKeepsGlobals) {

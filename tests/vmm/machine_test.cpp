@@ -2,6 +2,7 @@
 // exits through isa-debug-exit; timers wake a halted CPU in virtual time; a
 // snapshot resumes bit-exactly; bad images and snapshots get clear errors.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -24,7 +25,8 @@ MachineConfig config_for(const char* kernel, std::string* serial) {
 }
 
 std::string temp_path(const std::string& name) {
-  return ::testing::TempDir() + "virtscope_" + name;
+  // Unique per process: CTest runs the tests of this file in parallel.
+  return ::testing::TempDir() + "virtscope_" + std::to_string(::getpid()) + "_" + name;
 }
 
 TEST(Machine, MultibootKernelPrintsAndExitsWithItsStatus) {

@@ -74,7 +74,8 @@ bool Board::attach_drives(const MachineConfig& config, std::string& error) {
 
 bool Board::place_mp_tables(std::string& error) {
   const devices::MpTables mp = devices::build_mp_tables(kMpTablesAddress);
-  if (!memory.load(mp.address, mp.bytes)) {
+  const uint8_t ebda_kib = 1;
+  if (!memory.load(kEbdaAddress, std::span<const uint8_t>(&ebda_kib, 1)) || !memory.load(mp.address, mp.bytes)) {
     error = "guest RAM is too small for the MP tables";
     return false;
   }

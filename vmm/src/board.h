@@ -71,7 +71,9 @@ class Board final : public devices::IrqSink {
   bool attach_drives(const MachineConfig& config, std::string& error);
   // The MP floating pointer and configuration table (MP spec 1.4 §4), in the
   // first KiB of the EBDA where operating systems look for them.
-  static constexpr uint32_t kMpTablesAddress = 0x9FC00;
+  // The EBDA is 1 KiB at 0x9FC00; its first byte says so (in KiB).
+  static constexpr uint32_t kEbdaAddress = 0x9FC00;
+  static constexpr uint32_t kMpTablesAddress = kEbdaAddress + 16;
   bool place_mp_tables(std::string& error);
 };
 

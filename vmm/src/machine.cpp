@@ -8,14 +8,18 @@
 
 #include "board.h"
 #include "virtscope/devices/loaders.h"
+#include "virtscope/firmware/bios.h"
 
 namespace vs::vmm {
 
 namespace {
 
 // Host input reaches the guest one byte per kInputInterval instructions
-// (0.1 ms of virtual time), and only into an empty receive buffer: a
-// polling guest and a sleeping guest both see it, at the same points every run.
+// (0.1 ms of virtual time), only into an empty receive buffer, and only once
+// the guest listens: it enabled the receive interrupt or polled the line
+// status since the last byte (input sent before the guest set the UART up
+// would be discarded by its initialisation). The same input therefore
+// arrives at the same points every run.
 constexpr uint64_t kInputInterval = 10'000;
 
 bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& error) {
@@ -127,7 +131,7 @@ bool Machine::boot(std::string& error) {
   // Under QEMU a Multiboot kernel starts after the BIOS ran, so the BIOS
   // data area holds what kernels read from it: the EBDA segment (where the MP
   // tables are) and the base memory size in KiB (IBM PC/AT BDA 0x40E, 0x413).
-  const uint16_t ebda_segment = Board::kMpTablesAddress >> 4, base_kib = Board::kMpTablesAddress / 1024;
+  const uint16_t ebda_segment = Board::kEbdaAddress >> 4, base_kib = Board::kEbdaAddress / 1024;
   const uint8_t bda_ebda[2] = {uint8_t(ebda_segment), uint8_t(ebda_segment >> 8)};
   const uint8_t bda_base[2] = {uint8_t(base_kib), uint8_t(base_kib >> 8)};
   board_->memory.load(0x40E, bda_ebda);
@@ -153,10 +157,11 @@ bool Machine::map_bios(std::string& error) {
   std::vector<uint8_t>& rom = config_.bios_image;
   if (rom.empty()) {
     if (config_.bios.empty()) {
-      error = "nothing to boot: give -kernel FILE (virtscope's own BIOS is not built yet), or -bios FILE with disks";
+      const std::span<const uint8_t> builtin = firmware::builtin_bios();  // guest/firmware
+      rom.assign(builtin.begin(), builtin.end());
+    } else if (!read_file(config_.bios, rom, error)) {
       return false;
     }
-    if (!read_file(config_.bios, rom, error)) return false;
   }
   if (rom.size() != 0x10000 && rom.size() != 0x20000) {
     error = (config_.bios.empty() ? std::string("the BIOS image") : config_.bios) + " is " +
@@ -188,9 +193,12 @@ void Machine::schedule_input() {
 }
 
 void Machine::deliver_input() {
-  if (!serial_input_.empty() && board_->com1.status().rx_count == 0) {
+  const devices::UartStatus com1 = board_->com1.status();
+  const bool listening = (com1.ier & 0x01) || com1.lsr_reads != lsr_reads_at_delivery_;
+  if (!serial_input_.empty() && com1.rx_count == 0 && listening) {
     board_->com1.receive(uint8_t(serial_input_.front()));
     serial_input_.erase(0, 1);
+    lsr_reads_at_delivery_ = board_->com1.status().lsr_reads;
   }
   if (!keyboard_input_.empty() && board_->keyboard.type_text(keyboard_input_.substr(0, 1)) == 1)
     keyboard_input_.erase(0, 1);

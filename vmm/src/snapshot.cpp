@@ -120,6 +120,7 @@ bool Machine::save(const std::string& path, std::string& error) const {
   m.boolean(exit_requested_);
   m.u32(uint32_t(exit_status_));
   m.boolean(board_->a20.enabled());
+  m.u64(lsr_reads_at_delivery_);
   save_cpu_state(section("cpu"), cpu_->state(), cpu_->instructions());
   save_mmu(section("mmu"), board_->mmu.save_state());
   board_->scheduler.save(section("scheduler"));
@@ -275,6 +276,7 @@ bool Machine::load_sections(const std::map<std::string, std::span<const uint8_t>
   exit_requested_ = r->boolean();
   exit_status_ = int(r->u32());
   const bool a20 = r->boolean();
+  lsr_reads_at_delivery_ = r->u64();
   if (!check("machine")) return false;
 
   cpu::CpuState s;

@@ -51,6 +51,7 @@ struct UartStatus {
   uint64_t bytes_received = 0;     // accepted into the RX FIFO
   uint64_t rx_overruns = 0;        // bytes lost to a full RX FIFO
   uint64_t tx_overflows = 0;       // bytes written to a full THR/TX FIFO
+  uint64_t lsr_reads = 0;          // guest reads of the line status register (polling)
 };
 
 class Uart final : public Device {
@@ -137,6 +138,7 @@ class Uart final : public Device {
   uint8_t fcr_ = 0;           // FIFO control as written: 0 enable, 3 DMA mode, 7:6 RX trigger
   uint8_t lcr_ = 0;           // line control: 1:0 word length, 2 stop bits, 3-5 parity, 6 break, 7 DLAB
   bool out2_gates_irq_ = true;  // see set_out2_gates_irq
+  uint64_t lsr_reads_ = 0;
   uint8_t mcr_ = 0;           // modem control: 0 DTR, 1 RTS, 2 OUT1, 3 OUT2 (PC: IRQ enable), 4 LOOP
   uint8_t lsr_errors_ = 0;    // LSR bits 1-4 (OE, PE, FE, BI): latched until LSR is read
   uint8_t msr_deltas_ = 0;    // MSR bits 3:0 (DCTS, DDSR, TERI, DDCD): cleared by reading MSR

@@ -77,9 +77,10 @@ class Tlb {
   // The valid entry covering `linear` (the 4 KiB set first, then the 4 MiB
   // set), stamped most recently used; nullptr on a miss.
   TlbEntry* lookup(uint32_t linear);
-  // Stores a translation in its set: a free way, else over the least
-  // recently used way (the lowest wins a tie). Returns true if a valid
-  // entry was evicted. The caller makes sure no entry covers the page yet.
+  // Stores a translation in its set: over a way already holding that page
+  // (a refresh, not an eviction), else in the first free way, else over the
+  // least recently used way (the lowest wins a tie). Returns true if a
+  // valid entry of another page was evicted.
   bool insert(TlbEntry entry);
   // Drops the entries covering `linear` (a 4 KiB one in its set, a 4 MiB
   // one in its set); returns how many were valid.

@@ -126,6 +126,7 @@ class Machine {
   bool stop_requested_ = false;
   bool reset_requested_ = false;
   uint32_t input_timer_ = 0;  // the scheduler timer that feeds host input
+  uint64_t lsr_reads_at_delivery_ = 0;  // COM1's LSR reads when the last input byte went in
   std::string serial_input_, keyboard_input_;
 };
 
