@@ -29,6 +29,7 @@ Fault Core::translate(uint32_t lin, Access access, bool user, uint32_t& phys) {
     }
   } else {
     t.phys = lin;
+    t.write_ok = true;  // no paging: every page is writable
   }
   phys = t.phys & a20_mask;
   if (!t.cacheable) return {};
@@ -44,7 +45,10 @@ Fault Core::translate(uint32_t lin, Access access, bool user, uint32_t& phys) {
   }
   e.addend = intptr_t(host) - intptr_t(tag);
   switch (access) {
-    case Access::Read: e.read_tag = tag; break;
+    case Access::Read:
+      e.read_tag = tag;
+      if (t.write_ok && !code_page[page >> 12]) e.write_tag = tag;
+      break;
     case Access::Execute: e.exec_tag = tag; e.read_tag = tag; break;
     case Access::Write:
       e.read_tag = tag;

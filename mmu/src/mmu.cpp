@@ -32,7 +32,7 @@ cpu::Translation Mmu::translate(uint32_t linear, cpu::Access access, bool user, 
     // A write through an entry that cached D = 0 must still set D in memory
     // (§4.8, §4.10.2.2): the processor goes back to the paging structures,
     // modelled as a fresh walk that also refreshes the entry.
-    if (access != cpu::Access::Write || e->dirty) return {e->translate(linear)};
+    if (access != cpu::Access::Write || e->dirty) return hit(*e, linear, q);
     // The refill replaces the entry; dropping it first also drops it when
     // the walk now finds a page of the other size.
     tlb_.invalidate(linear);
@@ -64,7 +64,18 @@ cpu::Translation Mmu::walk_and_fill(uint32_t linear, const AccessQuery& q, uint3
   // No entry covers `linear` here (a miss, or the stale one was dropped), so
   // the fill takes a free way of the page's set or evicts that set's LRU way.
   if (tlb_.insert(e)) ++stats_.evictions;
-  return {w.phys};
+  return hit(e, linear, q);
+}
+
+// A translation the CPU may cache; it may cache it for writes too when a
+// write would pass the same checks and find D already set.
+cpu::Translation Mmu::hit(const TlbEntry& e, uint32_t linear, const AccessQuery& q) {
+  cpu::Translation t;
+  t.phys = e.translate(linear);
+  AccessQuery as_write = q;
+  as_write.access = cpu::Access::Write;
+  t.write_ok = e.dirty && access_allowed(e.writable, e.user, as_write);
+  return t;
 }
 
 // A sets on every entry the walk used, D on the one that maps the page for a

@@ -45,6 +45,10 @@ struct Translation {
   bool fault = false;        // a #PF: the CPU raises it with error_code and CR2
   uint32_t error_code = 0;   // SDM Vol. 3 §4.7, Figure 4-12
   bool cacheable = true;     // false: the CPU must not keep this mapping in its own TLB
+  // A write to this page by the same privilege would succeed and change
+  // nothing in the paging structures (writable, dirty already set): the CPU
+  // may then allow writes from its own TLB after a read translation.
+  bool write_ok = false;
 };
 
 class Translator {

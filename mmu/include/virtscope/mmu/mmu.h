@@ -103,6 +103,7 @@ class Mmu final : public cpu::Translator {
  private:
   cpu::Translation walk_and_fill(uint32_t linear, const AccessQuery& q, uint32_t cr3, uint32_t cr4);
   cpu::Translation page_fault(uint32_t linear, uint32_t error_code, uint32_t cr3);
+  static cpu::Translation hit(const TlbEntry& e, uint32_t linear, const AccessQuery& q);
   void set_accessed_and_dirty(const WalkResult& walk, bool write);
   // The walk itself (walk.cpp): reads the entries (through peek() when
   // `peek`) and judges `q` against what it found.
