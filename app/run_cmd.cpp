@@ -2,6 +2,7 @@
 // flag (docs/run.md). At exit a summary goes to stderr: the stop reason, the
 // line `instructions: N`, and the count of each event kind. The exit status
 // follows isa-debug-exit when the guest used it.
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <array>
@@ -283,14 +284,26 @@ int run_run(int argc, char** argv) {
     for (const std::string& line : m->describe()) std::printf("%s\n", line.c_str());
     return 0;
   }
-  // Terminal input goes to COM1 when the serial console is on stdio. Piped
-  // input is read whole now, so a scripted session runs the same every time.
-  if (serial_specs[0] == "stdio" && !isatty(STDIN_FILENO)) {
+  // Host input: piped input is read whole now and goes to COM1, so a
+  // scripted session runs the same every time. A terminal is read between
+  // run slices as the user types (interactive, so not reproducible): to COM1
+  // when the serial console is on stdio, else to the keyboard.
+  const bool interactive = isatty(STDIN_FILENO);
+  if (serial_specs[0] == "stdio" && !interactive) {
     std::string input;
     char buf[4096];
     for (ssize_t n; (n = ::read(STDIN_FILENO, buf, sizeof buf)) > 0;) input.append(buf, size_t(n));
     m->queue_serial_input(input);
   }
+  if (interactive) ::fcntl(STDIN_FILENO, F_SETFL, ::fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
+  auto poll_terminal = [&] {
+    if (!interactive) return;
+    char buf[256];
+    for (ssize_t n; (n = ::read(STDIN_FILENO, buf, sizeof buf)) > 0;) {
+      if (serial_specs[0] == "stdio") m->queue_serial_input(std::string_view(buf, size_t(n)));
+      else m->queue_keyboard_input(std::string_view(buf, size_t(n)));
+    }
+  };
 
   // Events: counted for the summary, streamed to --trace.
   std::array<uint64_t, trace::kKindCount> counts{};
@@ -311,7 +324,7 @@ int run_run(int argc, char** argv) {
 
   // Run in slices so the curses screen refreshes and --save-at lands exactly.
   const uint64_t limit = max_instructions ? *max_instructions : UINT64_MAX;
-  constexpr uint64_t kSlice = 20'000'000;
+  constexpr uint64_t kSlice = 10'000'000;
   vmm::MachineStop stop = vmm::MachineStop::Budget;
   bool saved = false;
   while (m->now() < limit) {
@@ -327,6 +340,7 @@ int run_run(int argc, char** argv) {
       }
       slice = std::min(slice, *save_at - m->now());
     }
+    poll_terminal();
     stop = m->run(slice);
     if (display == "curses") {
       std::fputs(m->screen_ansi().c_str(), stdout);
