@@ -295,7 +295,17 @@ int run_run(int argc, char** argv) {
     for (ssize_t n; (n = ::read(STDIN_FILENO, buf, sizeof buf)) > 0;) input.append(buf, size_t(n));
     m->queue_serial_input(input);
   }
-  if (interactive) ::fcntl(STDIN_FILENO, F_SETFL, ::fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
+  // Non-blocking reads from the terminal, undone on the way out (the shell
+  // shares the terminal's file description).
+  struct NonBlockingStdin {
+    int saved = -1;
+    explicit NonBlockingStdin(bool on) {
+      if (on && (saved = ::fcntl(STDIN_FILENO, F_GETFL)) >= 0) ::fcntl(STDIN_FILENO, F_SETFL, saved | O_NONBLOCK);
+    }
+    ~NonBlockingStdin() {
+      if (saved >= 0) ::fcntl(STDIN_FILENO, F_SETFL, saved);
+    }
+  } nonblocking(interactive);
   auto poll_terminal = [&] {
     if (!interactive) return;
     char buf[256];
