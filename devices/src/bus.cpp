@@ -42,6 +42,11 @@ uint32_t PortBus::peek(uint16_t port, unsigned size) const {
 PhysicalMemory::PhysicalMemory(uint32_t ram_bytes)
     : ram_size_(ram_bytes & ~0xFFFu), ram_(new uint8_t[ram_bytes & ~0xFFFu]()) {
   if (ram_size_) mappings_.push_back(Mapping{0, ram_size_ - 1, "ram", nullptr});
+  plain_ram_end_ = ram_size_;
+}
+
+void PhysicalMemory::note_overlay(uint32_t first) {
+  if (first >= 0x100000 && first < plain_ram_end_) plain_ram_end_ = first;
 }
 
 bool PhysicalMemory::overlaps(uint32_t first, uint32_t last) const {
@@ -66,6 +71,7 @@ bool PhysicalMemory::map_rom(uint32_t base, std::span<const uint8_t> image, std:
   std::memcpy(copy.data(), image.data(), image.size());
   rom_images_.push_back(std::move(copy));
   overlays_.push_back(Overlay{base, last, rom_images_.back().data(), nullptr});
+  note_overlay(base);
   mappings_.push_back(Mapping{base, last, "rom:" + name, nullptr});
   return true;
 }
@@ -76,12 +82,14 @@ bool PhysicalMemory::map_mmio(uint32_t base, uint32_t size, Device& device) {
   const uint32_t last = base + (size - 1);
   if (overlaps(base, last)) return false;
   overlays_.push_back(Overlay{base, last, nullptr, &device});
+  note_overlay(base);
   mappings_.push_back(Mapping{base, last, device.name(), &device});
   return true;
 }
 
 uint8_t* PhysicalMemory::host_page(uint32_t phys, bool for_write) {
   const uint32_t page = phys & ~0xFFFu;
+  if (page >= 0x100000 && page < plain_ram_end_) return ram_.get() + page;
   if (const Overlay* o = overlay_at(page)) {
     // ROM pages are readable through host pointers; writes must reach
     // write() to be dropped, so they get none. MMIO never has one.

@@ -92,6 +92,17 @@ TEST(PhysicalMemory, RamRomAndMmioOverlays) {
   EXPECT_EQ(mem.read(0x200000, 4), 0xFFFFFFFFu);
 }
 
+TEST(PhysicalMemory, OverlaysAboveOneMegabyteHideTheRamBehindThem) {
+  PhysicalMemory mem(4 << 20);
+  Probe apic;
+  ASSERT_TRUE(mem.map_mmio(0x200000, 0x1000, apic));
+  EXPECT_EQ(mem.host_page(0x1FF000, true), mem.ram() + 0x1FF000);
+  EXPECT_EQ(mem.host_page(0x200800, false), nullptr);
+  EXPECT_EQ(mem.host_page(0x201000, true), mem.ram() + 0x201000);
+  mem.write(0x200010, 4, 7);
+  EXPECT_EQ(apic.last_addr, 0x200010u);
+}
+
 TEST(PhysicalMemory, LoaderRefusesRangesThatAreNotRam) {
   PhysicalMemory mem(1 << 20);
   std::vector<uint8_t> rom(0x1000, 0);

@@ -79,6 +79,10 @@ class PhysicalMemory final : public cpu::MemoryBus {
   };
   const Overlay* overlay_at(uint32_t phys) const;
   bool overlaps(uint32_t first, uint32_t last) const;
+  void note_overlay(uint32_t first);
+  // [1 MiB, plain_ram_end_) is RAM with no overlay: most lookups (page
+  // walks, the CPU's TLB fills) land there and need no search.
+  uint32_t plain_ram_end_ = 0;
 
   uint32_t ram_size_;
   std::unique_ptr<uint8_t[]> ram_;
