@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <csignal>
 #include <cerrno>
 #include <cinttypes>
 #include <cstdio>
@@ -24,6 +25,11 @@
 namespace vs::app {
 
 namespace {
+
+// Ctrl-C (SIGINT) or SIGTERM ends the run at the next slice boundary, with
+// the summary printed as for any other stop.
+volatile std::sig_atomic_t interrupted = 0;
+extern "C" void on_interrupt(int) { interrupted = 1; }
 
 constexpr const char* kUsage =
     "usage: virtscope run [QEMU-style options] [virtscope options]\n"
@@ -337,7 +343,15 @@ int run_run(int argc, char** argv) {
   constexpr uint64_t kSlice = 10'000'000;
   vmm::MachineStop stop = vmm::MachineStop::Budget;
   bool saved = false;
+  std::signal(SIGINT, on_interrupt);
+  std::signal(SIGTERM, on_interrupt);
+  bool stopped_by_signal = false;
   while (m->now() < limit) {
+    if (interrupted) {
+      stopped_by_signal = true;
+      stop = vmm::MachineStop::Requested;
+      break;
+    }
     uint64_t slice = std::min<uint64_t>(kSlice, limit - m->now());
     if (save_at && !saved) {
       if (m->now() >= *save_at) {
@@ -364,7 +378,7 @@ int run_run(int argc, char** argv) {
   if (debugcon.file) std::fflush(debugcon.file);
 
   std::fprintf(stderr, "\n--- virtscope run ---\n");
-  std::fprintf(stderr, "stopped: %s", vmm::machine_stop_name(stop));
+  std::fprintf(stderr, "stopped: %s", stopped_by_signal ? "interrupted (signal)" : vmm::machine_stop_name(stop));
   if (stop == vmm::MachineStop::GuestExit) std::fprintf(stderr, " (status %d)", m->exit_status());
   if (stop == vmm::MachineStop::Unsupported && m->unsupported()) std::fprintf(stderr, " (%s)", m->unsupported());
   std::fprintf(stderr, "\ninstructions: %" PRIu64 "\n", m->instructions());
