@@ -169,7 +169,8 @@ bool Machine::map_bios(std::string& error) {
     return false;
   }
   const uint32_t size = uint32_t(rom.size());
-  if (!board_->memory.map_rom(0x100000 - size, rom, "bios") || !board_->memory.map_rom(uint32_t(0x100000000ull - size), rom, "bios-high")) {
+  if (!board_->memory.map_rom(0x100000 - size, rom, "bios") ||
+      !board_->memory.map_rom(uint32_t(0x100000000ull - size), rom, "bios-high")) {
     error = "the BIOS ROM overlaps RAM or a device window";
     return false;
   }
