@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -58,6 +59,26 @@ TEST(Machine, HaltedCpuSleepsUntilTheTimerInVirtualTime) {
   EXPECT_LE(m->now(), 10'100'000u);
   EXPECT_LT(m->instructions(), 5'000u);
   EXPECT_EQ(m->now(), m->instructions() + m->idle_skipped());
+}
+
+TEST(Machine, LocalApicTimerAndIoApicRoutedPitInterruptsWakeTheCpu) {
+  std::string error;
+  auto m = Machine::create(config_for(VS_APIC_TIMER, nullptr), error);
+  ASSERT_TRUE(m) << error;
+  std::vector<uint64_t> vectors;
+  m->log().subscribe(trace::KindSet::of({trace::EventKind::Interrupt}),
+                     [&](const trace::Event& e) { vectors.push_back(e.arg[0]); });
+  EXPECT_EQ(m->run(100'000'000), MachineStop::GuestExit);
+  EXPECT_EQ(m->exit_status(), (0x55 << 1) | 1);
+  const auto count = [&](uint64_t v) { return std::count(vectors.begin(), vectors.end(), v); };
+  EXPECT_GE(count(0x40), 5);  // the LAPIC timer
+  EXPECT_GE(count(0x41), 5);  // the PIT through the IOAPIC
+  EXPECT_EQ(count(0x40) + count(0x41), long(vectors.size()));  // nothing through the masked 8259s
+  // Both at 100 Hz: five of each take 50 ms of virtual time (5 million
+  // instructions' worth), nearly all of it idle.
+  EXPECT_GE(m->now(), 5'000'000u);
+  EXPECT_LE(m->now(), 6'100'000u);
+  EXPECT_LT(m->instructions(), 5'000u);
 }
 
 // Everything observable about an event except its sequence number (a fresh
