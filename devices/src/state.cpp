@@ -17,6 +17,7 @@ uint64_t StateReader::get(unsigned n) {
 }
 
 void StateReader::bytes(std::span<uint8_t> out) {
+  if (out.empty()) return;  // (an empty span may have no storage at all)
   if (!ok() || remaining() < out.size()) {
     if (ok()) fail("snapshot data ends early");
     std::memset(out.data(), 0, out.size());
