@@ -3,10 +3,12 @@ virtscope_guest_elf(vmm_multiboot_hello tests/vmm/guest/multiboot_hello.S 0x1000
 virtscope_guest_elf(vmm_timer_ticks tests/vmm/guest/timer_ticks.S 0x100000)
 virtscope_guest_elf(vmm_apic_timer tests/vmm/guest/apic_timer.S 0x100000)
 virtscope_test(vmm_tests
-  vmm/machine_test.cpp)
+  vmm/machine_test.cpp
+  vmm/xv6_test.cpp)
 target_link_libraries(vmm_tests PRIVATE vs_vmm)
 add_dependencies(vmm_tests vmm_multiboot_hello vmm_timer_ticks vmm_apic_timer)
 target_compile_definitions(vmm_tests PRIVATE
   VS_MULTIBOOT_HELLO="${vmm_multiboot_hello_PATH}"
   VS_TIMER_TICKS="${vmm_timer_ticks_PATH}"
-  VS_APIC_TIMER="${vmm_apic_timer_PATH}")
+  VS_APIC_TIMER="${vmm_apic_timer_PATH}"
+  VS_PROJECT_ROOT="${PROJECT_SOURCE_DIR}")
