@@ -3,7 +3,7 @@
 # each exercising BIOS services and reporting on the debug console.
 set(VS_FIRMWARE_TEST_BLOBS)
 # vs_firmware_boot_sector(NAME): tests/firmware/guest/NAME.S assembled at
-# 0x7C00 (with that folder on the include path for macros.inc/lib.inc)
+# 0x7C00 (with that folder on the include path for macros.inc, lib.inc, result.inc)
 # into the byte array fw_NAME.
 function(vs_firmware_boot_sector name)
   set(dir ${PROJECT_SOURCE_DIR}/tests/firmware/guest)
@@ -15,7 +15,7 @@ function(vs_firmware_boot_sector name)
     COMMAND ${VIRTSCOPE_AS} --32 -I ${dir} -o ${obj} ${dir}/${name}.S
     COMMAND ${VIRTSCOPE_LD} -m elf_i386 -N -e 0 -Ttext=0x7C00 --oformat binary -o ${bin} ${obj}
     COMMAND ${CMAKE_COMMAND} -DBIN=${bin} -DOUT=${cpp} -DNAME=fw_${name} -P ${PROJECT_SOURCE_DIR}/cmake/EmbedBlob.cmake
-    DEPENDS ${dir}/${name}.S ${dir}/macros.inc ${dir}/lib.inc ${PROJECT_SOURCE_DIR}/cmake/EmbedBlob.cmake
+    DEPENDS ${dir}/${name}.S ${dir}/macros.inc ${dir}/lib.inc ${dir}/result.inc ${PROJECT_SOURCE_DIR}/cmake/EmbedBlob.cmake
     COMMENT "Assembling BIOS test boot sector ${name}"
     VERBATIM)
   set(VS_FIRMWARE_TEST_BLOBS ${VS_FIRMWARE_TEST_BLOBS} ${cpp} PARENT_SCOPE)

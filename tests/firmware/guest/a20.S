@@ -76,22 +76,8 @@ status: push    %ax
         pop     %ax
         ret
 
-result:
-        pushf
-        push    %ax
-        setc    %al
-        call    hex8
-        PUTC    ' '
-        pop     %ax
-        push    %ax
-        mov     %ah, %al
-        call    hex8
-        PUTC    ' '
-        pop     %ax
-        popf
-        ret
-
         .include "lib.inc"
+        .include "result.inc"
 
 # The AH=87h GDT: 6 descriptors; the BIOS fills 08h, 20h and 28h. 10h and
 # 18h: 64 KiB data segments (limit FFFFh), bases set above.

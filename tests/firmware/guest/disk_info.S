@@ -110,22 +110,7 @@ describe:
         PUTC    '\n'
         ret
 
-# "CF AH " of the call just made.
-result:
-        pushf
-        push    %ax
-        setc    %al
-        call    hex8
-        PUTC    ' '
-        pop     %ax
-        push    %ax
-        mov     %ah, %al
-        call    hex8
-        PUTC    ' '
-        pop     %ax
-        popf
-        ret
-
         .include "lib.inc"
+        .include "result.inc"
         .org    510
         .word   0xAA55

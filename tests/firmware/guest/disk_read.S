@@ -102,26 +102,12 @@ check_sectors:
         ret
 
 # "CF AH ".
-result:
-        pushf
-        push    %ax
-        setc    %al
-        call    hex8
-        PUTC    ' '
-        pop     %ax
-        push    %ax
-        mov     %ah, %al
-        call    hex8
-        PUTC    ' '
-        pop     %ax
-        popf
-        ret
-
 packet: .byte   0x10, 0
         .word   4                       # sectors
         .word   0x0003, 0x2000          # buffer offset, segment
         .quad   60                      # LBA
 
         .include "lib.inc"
+        .include "result.inc"
         .org    510
         .word   0xAA55

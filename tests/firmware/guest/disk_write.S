@@ -68,21 +68,6 @@ fill:   push    %eax
         pop     %eax
         ret
 
-result:
-        pushf
-        push    %ax
-        setc    %al
-        call    hex8
-        PUTC    ' '
-        pop     %ax
-        push    %ax
-        mov     %ah, %al
-        call    hex8
-        PUTC    ' '
-        pop     %ax
-        popf
-        ret
-
 written:
         .asciz  "WRITTEN"
 out_packet:
@@ -95,5 +80,6 @@ in_packet:
         .quad   200
 
         .include "lib.inc"
+        .include "result.inc"
         .org    510
         .word   0xAA55

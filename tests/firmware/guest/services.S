@@ -85,21 +85,7 @@ _start:
         PUTC    '\n'
         EXIT    PASS
 
-result:
-        pushf
-        push    %ax
-        setc    %al
-        call    hex8
-        PUTC    ' '
-        pop     %ax
-        push    %ax
-        mov     %ah, %al
-        call    hex8
-        PUTC    ' '
-        pop     %ax
-        popf
-        ret
-
         .include "lib.inc"
+        .include "result.inc"
         .org    510
         .word   0xAA55
