@@ -144,32 +144,29 @@ void AtaController::set_address(const AtaDrive& d, uint64_t lba) {
   select_ = uint8_t((select_ & 0xF0) | (track % d.heads));
 }
 
-// Decodes and range-checks the transfer; an address beyond the disk ends the
-// command with IDNF after the usual delay.
-void AtaController::start_read(AtaDrive& d, uint8_t block) {
+// Decodes and range-checks a transfer of `block` sectors per DRQ; an address
+// beyond the disk ends the command with IDNF after the usual delay.
+bool AtaController::begin_transfer(AtaDrive& d, uint8_t block) {
   uint64_t lba;
   const uint32_t count = sector_count();
   if (!decode_range(d, lba, count)) {
     start_phase(d, AtaDrive::Phase::Finish, kIdnf);
-    return;
+    return false;
   }
   d.lba = lba;
   d.remaining = count;
   d.block = block;
-  start_phase(d, AtaDrive::Phase::ReadBlock);
+  return true;
+}
+
+void AtaController::start_read(AtaDrive& d, uint8_t block) {
+  if (begin_transfer(d, block)) start_phase(d, AtaDrive::Phase::ReadBlock);
 }
 
 // PIO data-out (§9.6): DRQ for the first block at once, no interrupt.
 void AtaController::start_write(AtaDrive& d, uint8_t block) {
-  uint64_t lba;
-  const uint32_t count = sector_count();
-  if (!decode_range(d, lba, count)) {
-    start_phase(d, AtaDrive::Phase::Finish, kIdnf);
-    return;
-  }
-  d.lba = lba;
-  d.remaining = count;
-  d.block = block;
+  if (!begin_transfer(d, block)) return;
+  const uint32_t count = d.remaining;
   d.transfer = AtaDrive::Transfer::FromHost;
   d.pos = 0;
   d.len = std::min<uint32_t>(block, count) * kSector;

@@ -231,6 +231,7 @@ class AtaController final : public Device {
   bool decode_address(const AtaDrive& d, uint64_t& lba) const;  // task file -> LBA; false if CHS invalid
   bool decode_range(const AtaDrive& d, uint64_t& lba, uint32_t count) const;  // ... and within the disk
   uint32_t sector_count() const { return nsector_ ? nsector_ : 256; }
+  bool begin_transfer(AtaDrive& d, uint8_t block);
   void start_read(AtaDrive& d, uint8_t block);
   void start_write(AtaDrive& d, uint8_t block);
   void start_phase(AtaDrive& d, AtaDrive::Phase phase, uint8_t finish_error = 0);
