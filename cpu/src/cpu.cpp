@@ -220,8 +220,9 @@ Cpu::Cpu(MemoryBus& memory, IoBus& io, trace::EventLog& log, CpuConfig config)
 
 Cpu::~Cpu() = default;
 
-void Cpu::reset() {
+void Cpu::reset(ResetCause cause) {
   Core& c = *core_;
+  const uint32_t was_at = c.s.eip;
   CpuState s;
   s.seg[CS].selector = 0xF000;
   s.seg[CS].base = 0xFFFF0000;  // the reset vector lies at FFFFFFF0 (SDM Vol. 3 §9.1.4)
@@ -233,8 +234,8 @@ void Cpu::reset() {
   s.tr.attr = 0x008B;
   s.tr.limit = 0xFFFF;
   set_state(s);
-  c.icount = 0;
-  c.emit(trace::EventKind::Reset, 0, s.eip);
+  if (cause == ResetCause::PowerOn) c.icount = 0;
+  c.emit(trace::EventKind::Reset, uint64_t(cause), cause == ResetCause::PowerOn ? s.eip : was_at);
 }
 
 RunStop Cpu::run(uint64_t max_instructions) { return core_->run(max_instructions); }

@@ -13,6 +13,9 @@
 #include "virtscope/trace/event.h"
 #include "virtscope/vmm/machine.h"
 
+extern const unsigned char vmm_reset_once[];
+extern const unsigned vmm_reset_once_size;
+
 namespace vs::vmm {
 namespace {
 
@@ -79,6 +82,32 @@ TEST(Machine, LocalApicTimerAndIoApicRoutedPitInterruptsWakeTheCpu) {
   EXPECT_GE(m->now(), 5'000'000u);
   EXPECT_LE(m->now(), 6'100'000u);
   EXPECT_LT(m->instructions(), 5'000u);
+}
+
+TEST(Machine, KeyboardControllerResetRebootsThroughTheBiosKeepingRamAndTheClock) {
+  const std::string disk = temp_path("reset_once.img");
+  {
+    std::vector<char> image(512 * 64, 0);
+    std::copy(vmm_reset_once, vmm_reset_once + vmm_reset_once_size, image.begin());
+    std::ofstream f(disk, std::ios::binary);
+    f.write(image.data(), std::streamsize(image.size()));
+  }
+  MachineConfig c;
+  c.ram_bytes = 16u << 20;
+  c.drives[0] = disk;
+  c.debug_exit = true;
+  std::string error;
+  auto m = Machine::create(c, error);
+  ASSERT_TRUE(m) << error;
+  std::vector<trace::Event> resets;
+  m->log().subscribe(trace::KindSet::of({trace::EventKind::Reset}), [&](const trace::Event& e) { resets.push_back(e); });
+  EXPECT_EQ(m->run(200'000'000), MachineStop::GuestExit);
+  EXPECT_EQ(m->exit_status(), (0x42 << 1) | 1);
+  ASSERT_EQ(resets.size(), 1u);
+  EXPECT_EQ(resets[0].arg[0], 2u);        // cause: requested
+  EXPECT_GT(resets[0].when.icount, 0u);   // virtual time did not restart
+  EXPECT_GT(m->now(), resets[0].when.icount);
+  std::remove(disk.c_str());
 }
 
 // Everything observable about an event except its sequence number (a fresh

@@ -2,9 +2,12 @@
 virtscope_guest_elf(vmm_multiboot_hello tests/vmm/guest/multiboot_hello.S 0x100000)
 virtscope_guest_elf(vmm_timer_ticks tests/vmm/guest/timer_ticks.S 0x100000)
 virtscope_guest_elf(vmm_apic_timer tests/vmm/guest/apic_timer.S 0x100000)
+set(VS_VMM_TEST_BLOBS)
+virtscope_guest_blob(VS_VMM_TEST_BLOBS vmm_reset_once tests/vmm/guest/reset_once.S 0x7C00)
 virtscope_test(vmm_tests
   vmm/machine_test.cpp
-  vmm/xv6_test.cpp)
+  vmm/xv6_test.cpp
+  ${VS_VMM_TEST_BLOBS})
 target_link_libraries(vmm_tests PRIVATE vs_vmm)
 add_dependencies(vmm_tests vmm_multiboot_hello vmm_timer_ticks vmm_apic_timer)
 target_compile_definitions(vmm_tests PRIVATE

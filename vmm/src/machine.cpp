@@ -255,12 +255,9 @@ MachineStop Machine::run(uint64_t max_instructions) {
 // vector, the devices power on again; RAM keeps its contents, as on a PC.
 void Machine::reset() {
   reset_requested_ = false;
-  const uint64_t t = now();
   for (devices::Device* d : board_->devices) d->reset();
-  cpu_->reset();
-  cpu_->set_instructions(t);
+  cpu_->reset(cpu::Cpu::ResetCause::Requested);
   board_->mmu.flush(true);
-  log_.emit(trace::EventKind::Reset, trace::VirtualTime{t, t}, 2, 0);
 }
 
 std::vector<std::string> Machine::screen_text() const { return board_->vga.text_rows(); }

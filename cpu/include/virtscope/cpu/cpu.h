@@ -93,8 +93,11 @@ class Cpu {
   Cpu(const Cpu&) = delete;
   Cpu& operator=(const Cpu&) = delete;
 
-  // Power-on state (SDM Vol. 3 §9.1.1): real mode, CS:IP = F000:FFF0.
-  void reset();
+  // Power-on state (SDM Vol. 3 §9.1.1): real mode, CS:IP = F000:FFF0. A
+  // power-on starts virtual time at 0; a requested reset (the 8042's reset
+  // line, port 0x92) keeps the clock running. Emits one Reset event.
+  enum class ResetCause : uint8_t { PowerOn = 0, Requested = 2 };  // 1: triple fault (the CPU's own)
+  void reset(ResetCause cause = ResetCause::PowerOn);
 
   // Execute until `max_instructions` more have retired or something stops it.
   RunStop run(uint64_t max_instructions);
