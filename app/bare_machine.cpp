@@ -6,20 +6,8 @@ namespace vs::app {
 
 void BareMachine::enter_flat32(uint32_t eip, uint32_t esp) {
   cpu::CpuState s = cpu.state();
-  s.cr0 |= cpu::cr0::PE;
-  for (auto& seg : s.seg) {
-    seg.selector = 0x10;
-    seg.base = 0;
-    seg.limit = 0xFFFFFFFF;
-    seg.attr = 0xC093;  // G, D/B, present, DPL 0, read/write data
-  }
-  s.seg[cpu::CS].selector = 0x08;
-  s.seg[cpu::CS].attr = 0xC09B;  // G, D, present, DPL 0, execute/read code
-  s.eip = eip;
+  cpu::enter_flat_protected_mode(s, eip);
   s.gpr[cpu::ESP] = esp;
-  s.eflags = 0x2;
-  s.cpl = 0;
-  s.halted = false;
   cpu.set_state(s);
 }
 

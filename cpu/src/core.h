@@ -34,11 +34,10 @@ struct Fault {
   static constexpr uint8_t kNone = 0xFF;
   static constexpr uint8_t kUnsupported = 0xFE;  // a feature virtscope does not model yet
   static constexpr uint8_t kShutdown = 0xFD;     // triple fault: the CPU stops (reset event)
-  // Four bytes, so a Fault comes back from a handler in one register. Every
+  // Bit-fields of one 32-bit word, so a Fault comes back from a handler in
+  // one register and the slow paths that return one are tail calls. Every
   // error code the architecture defines fits 16 bits (selectors, and the #PF
   // bits of SDM Vol. 3 §4.7).
-  // Bit-fields of one word: GCC then keeps a Fault in a single register and
-  // can tail-call the slow paths that return one.
   uint32_t vector : 8 = kNone;
   uint32_t has_error_code : 8 = 0;
   uint32_t error_code : 16 = 0;

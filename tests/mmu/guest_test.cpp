@@ -54,19 +54,9 @@ struct PagingMachine {
     cpu.set_translator(&mmu);
     for (unsigned i = 0; i < guest_paging_size; ++i) ram.data()[kLoad + i] = guest_paging[i];
     CpuState s = cpu.state();
-    s.cr0 |= cr0::PE;
-    for (auto& seg : s.seg) {
-      seg.selector = 0x10;
-      seg.base = 0;
-      seg.limit = 0xFFFFFFFF;
-      seg.attr = 0xC093;
-    }
-    s.seg[CS].selector = 0x08;
-    s.seg[CS].attr = 0xC09B;
-    s.eip = kLoad;
+    enter_flat_protected_mode(s, kLoad);
     s.gpr[EAX] = scenario;
     s.gpr[ESP] = 0xF000;
-    s.eflags = 0x2;
     cpu.set_state(s);
     log.subscribe(trace::KindSet::of({trace::EventKind::Exception}), [this](const trace::Event& e) {
       char buf[48];

@@ -138,14 +138,9 @@ bool Machine::boot(std::string& error) {
   board_->memory.load(0x413, bda_base);
   board_->a20.set(true);
   cpu::CpuState s = cpu_->state();
-  s.cr0 = (s.cr0 & ~(cpu::cr0::PG | cpu::cr0::CD | cpu::cr0::NW)) | cpu::cr0::PE;
-  for (cpu::Segment& seg : s.seg) seg = cpu::Segment{0x10, 0, 0xFFFFFFFF, 0xC093};
-  s.seg[cpu::CS] = cpu::Segment{0x08, 0, 0xFFFFFFFF, 0xC09B};
-  s.eip = r.entry;
-  s.eflags = cpu::flag::kFixed1;
+  cpu::enter_flat_protected_mode(s, r.entry);
   s.gpr[cpu::EAX] = devices::kMultibootBootloaderMagic;
   s.gpr[cpu::EBX] = r.info;
-  s.cpl = 0;
   cpu_->set_state(s);
   return true;
 }

@@ -80,4 +80,19 @@ struct CpuState {
   uint8_t cpl = 0;               // current privilege level (= CS.RPL in protected mode)
 };
 
+// The state boot loaders and test harnesses start 32-bit code in: protected
+// mode with paging off, ring 0, interrupts off, every segment flat over 4 GiB
+// (code selector 0x08, data 0x10, as the usual GDT has them; SDM Vol. 3
+// §3.2.1 "basic flat model"). The descriptor caches are loaded directly, so
+// no GDT need exist in memory. Registers other than EIP are left as they are.
+inline void enter_flat_protected_mode(CpuState& s, uint32_t eip) {
+  s.cr0 = (s.cr0 & ~(cr0::PG | cr0::CD | cr0::NW)) | cr0::PE;
+  for (Segment& seg : s.seg) seg = Segment{0x10, 0, 0xFFFFFFFF, 0xC093};  // G, D/B, P, DPL 0, data r/w
+  s.seg[CS] = Segment{0x08, 0, 0xFFFFFFFF, 0xC09B};                      // G, D, P, DPL 0, code e/r
+  s.eip = eip;
+  s.eflags = flag::kFixed1;
+  s.cpl = 0;
+  s.halted = false;
+}
+
 }  // namespace vs::cpu
