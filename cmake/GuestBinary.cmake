@@ -23,17 +23,21 @@ function(virtscope_guest_blob out_var name source load_address)
 endfunction()
 
 # An ELF guest (e.g. a Multiboot kernel) assembled and linked at LOAD_ADDRESS:
-#   virtscope_guest_elf(NAME SOURCE LOAD_ADDRESS)
+#   virtscope_guest_elf(NAME SOURCE LOAD_ADDRESS [INCLUDES...])
 # builds ${CMAKE_CURRENT_BINARY_DIR}/NAME.elf through the custom target NAME
-# and sets NAME_PATH in the caller's scope to the file's path.
+# and sets NAME_PATH in the caller's scope to the file's path. The source's
+# folder is on the include path; INCLUDES (relative to the project root) are
+# the files it includes, so editing them rebuilds it.
 function(virtscope_guest_elf name source load_address)
   set(obj ${CMAKE_CURRENT_BINARY_DIR}/${name}.o)
   set(elf ${CMAKE_CURRENT_BINARY_DIR}/${name}.elf)
+  get_filename_component(dir ${PROJECT_SOURCE_DIR}/${source} DIRECTORY)
+  list(TRANSFORM ARGN PREPEND ${PROJECT_SOURCE_DIR}/ OUTPUT_VARIABLE includes)
   add_custom_command(
     OUTPUT ${elf}
-    COMMAND ${VIRTSCOPE_AS} --32 -o ${obj} ${PROJECT_SOURCE_DIR}/${source}
+    COMMAND ${VIRTSCOPE_AS} --32 -I ${dir} -o ${obj} ${PROJECT_SOURCE_DIR}/${source}
     COMMAND ${VIRTSCOPE_LD} -m elf_i386 -N -e _start -Ttext=${load_address} -o ${elf} ${obj}
-    DEPENDS ${PROJECT_SOURCE_DIR}/${source}
+    DEPENDS ${PROJECT_SOURCE_DIR}/${source} ${includes}
     COMMENT "Linking guest ELF ${name}"
     VERBATIM)
   add_custom_target(${name} DEPENDS ${elf})

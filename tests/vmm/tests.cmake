@@ -1,7 +1,7 @@
 # The Machine: Multiboot boot, devices working together, snapshots.
 virtscope_guest_elf(vmm_multiboot_hello tests/vmm/guest/multiboot_hello.S 0x100000)
-virtscope_guest_elf(vmm_timer_ticks tests/vmm/guest/timer_ticks.S 0x100000)
-virtscope_guest_elf(vmm_apic_timer tests/vmm/guest/apic_timer.S 0x100000)
+virtscope_guest_elf(vmm_timer_ticks tests/vmm/guest/timer_ticks.S 0x100000 tests/vmm/guest/kernel.inc)
+virtscope_guest_elf(vmm_apic_timer tests/vmm/guest/apic_timer.S 0x100000 tests/vmm/guest/kernel.inc)
 set(VS_VMM_TEST_BLOBS)
 virtscope_guest_blob(VS_VMM_TEST_BLOBS vmm_reset_once tests/vmm/guest/reset_once.S 0x7C00)
 virtscope_test(vmm_tests

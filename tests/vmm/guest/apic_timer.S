@@ -4,31 +4,18 @@
 # IOAPIC (pin 2, as the MP table says) to vector 0x41. It sleeps until five
 # of each have arrived, then exits through isa-debug-exit with 0x55
 # (status (0x55 << 1) | 1 = 171). Intel SDM Vol. 3 ch. 10; 82093AA datasheet.
-        .code32
+        .include "kernel.inc"
         .set    EXIT, 0xF4
         .set    LAPIC, 0xFEE00000
         .set    IOAPIC, 0xFEC00000
 
-        .section .text
-        .globl  _start
-        .align  4
-        .long   0x1BADB002, 0x00000003, -(0x1BADB002 + 0x00000003)
-_start:
-        mov     $0x90000, %esp
-        lgdt    gdt_desc
-        ljmp    $0x08, $1f
-1:      mov     $0x10, %ax
-        mov     %ax, %ds
-        mov     %ax, %es
-        mov     %ax, %ss
-
+kernel_main:
         mov     $lapic_tick, %eax
         mov     $0x40, %ebx
         call    set_gate
         mov     $pit_tick, %eax
         mov     $0x41, %ebx
         call    set_gate
-        lidt    idt_desc
 
         mov     $0xFF, %al              # mask both 8259s: the APICs deliver
         outb    %al, $0x21
@@ -71,27 +58,5 @@ pit_tick:
         movl    $0, LAPIC + 0xB0
         iret
 
-# set_gate: IDT entry EBX -> a 32-bit interrupt gate to EAX.
-set_gate:
-        lea     idt(, %ebx, 8), %edi
-        mov     %ax, (%edi)
-        movw    $0x08, 2(%edi)
-        movw    $0x8E00, 4(%edi)
-        shr     $16, %eax
-        mov     %ax, 6(%edi)
-        ret
-
-        .align  8
-gdt:    .quad   0
-        .quad   0x00CF9A000000FFFF
-        .quad   0x00CF92000000FFFF
-gdt_desc:
-        .word   gdt_desc - gdt - 1
-        .long   gdt
-idt_desc:
-        .word   256 * 8 - 1
-        .long   idt
 lapic_ticks: .long 0
 pit_ticks:   .long 0
-        .align  8
-idt:    .fill   256 * 8, 1, 0

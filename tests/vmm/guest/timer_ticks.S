@@ -2,30 +2,13 @@
 # pair remapped to vectors 0x20-0x2F, the 8254 at 100 Hz, then HLT until ten
 # IRQ0 ticks have arrived. Exits through isa-debug-exit with the tick count
 # (status (10 << 1) | 1 = 21). The test checks the virtual time it took.
-        .code32
+        .include "kernel.inc"
         .set    EXIT, 0xF4
 
-        .section .text
-        .globl  _start
-        .align  4
-        .long   0x1BADB002, 0x00000003, -(0x1BADB002 + 0x00000003)
-_start:
-        mov     $0x90000, %esp
-        lgdt    gdt_desc
-        ljmp    $0x08, $1f
-1:      mov     $0x10, %ax
-        mov     %ax, %ds
-        mov     %ax, %es
-        mov     %ax, %ss
-
-        # IDT entry 0x20: a 32-bit interrupt gate to `tick`.
-        mov     $tick, %eax
-        mov     %ax, idt + 0x20 * 8
-        movw    $0x08, idt + 0x20 * 8 + 2
-        movw    $0x8E00, idt + 0x20 * 8 + 4
-        shr     $16, %eax
-        mov     %ax, idt + 0x20 * 8 + 6
-        lidt    idt_desc
+kernel_main:
+        mov     $tick, %eax             # IDT entry 0x20: IRQ 0 after the remap
+        mov     $0x20, %ebx
+        call    set_gate
 
         # 8259A: ICW1 edge + ICW4, ICW2 vector base, ICW3 cascade, ICW4 8086 mode.
         mov     $0x11, %al
@@ -71,16 +54,4 @@ tick:   incl    ticks
         pop     %eax
         iret
 
-        .align  8
-gdt:    .quad   0
-        .quad   0x00CF9A000000FFFF      # 0x08: flat 32-bit code, DPL 0
-        .quad   0x00CF92000000FFFF      # 0x10: flat 32-bit data, DPL 0
-gdt_desc:
-        .word   gdt_desc - gdt - 1
-        .long   gdt
-idt_desc:
-        .word   256 * 8 - 1
-        .long   idt
 ticks:  .long   0
-        .align  8
-idt:    .fill   256 * 8, 1, 0
