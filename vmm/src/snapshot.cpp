@@ -111,8 +111,10 @@ bool Machine::save(const std::string& path, std::string& error) const {
     sections.emplace_back(std::move(name), StateWriter{});
     return sections.back().second;
   };
+  // What the machine is made of (read first by restore() to build it), then
+  // where it stands.
+  save_machine_settings(section("settings"), config_);
   StateWriter& m = section("machine");
-  save_machine_settings(m, config_);
   m.u64(idle_skipped_);
   m.str(serial_input_);
   m.str(keyboard_input_);
@@ -218,8 +220,9 @@ std::unique_ptr<Machine> Machine::restore(const std::string& path, const Machine
   MachineConfig config = outputs;  // output sinks from the caller, the rest from the file
   config.kernel.clear();
   config.initrd.clear();
-  StateReader settings(need("machine"));
+  StateReader settings(need("settings"));
   load_machine_settings(settings, config);
+  if (settings.ok() && settings.remaining() != 0) settings.fail("snapshot settings have unexpected extra data");
   if (!settings.ok()) {
     error = path + ": " + settings.error();
     return nullptr;
@@ -267,8 +270,6 @@ bool Machine::load_sections(const std::map<std::string, std::span<const uint8_t>
   };
 
   if (!reader("machine", r)) return false;
-  MachineConfig ignored;
-  load_machine_settings(*r, ignored);
   idle_skipped_ = r->u64();
   serial_input_ = r->str();
   keyboard_input_ = r->str();
