@@ -17,7 +17,7 @@ constexpr uint32_t kGdtBase = kPrivateBase + kGdtOff, kTssBase = kPrivateBase + 
 
 class SparseMemory final : public cpu::MemoryBus {
  public:
-  uint8_t* host_page(uint32_t phys, bool) override {
+  uint8_t* map_page(uint32_t phys, bool) override {
     auto it = pages_.find(phys & ~0xFFFu);
     return it == pages_.end() ? nullptr : it->second.data();
   }

@@ -130,7 +130,7 @@ std::string hex(uint64_t v, int digits) {
 class TestMemory final : public cpu::MemoryBus {
  public:
   TestMemory() : dirty_(kMemorySize >> 12, 0) {}
-  uint8_t* host_page(uint32_t phys, bool for_write) override {
+  uint8_t* map_page(uint32_t phys, bool for_write) override {
     uint8_t* page = ram_.host_page(phys, for_write);
     if (page && for_write) mark(phys >> 12);
     return page;

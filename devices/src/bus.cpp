@@ -43,10 +43,19 @@ PhysicalMemory::PhysicalMemory(uint32_t ram_bytes)
     : ram_size_(ram_bytes & ~0xFFFu), ram_(new uint8_t[ram_bytes & ~0xFFFu]()) {
   if (ram_size_) mappings_.push_back(Mapping{0, ram_size_ - 1, "ram", nullptr});
   plain_ram_end_ = ram_size_;
+  publish_plain_window();
 }
 
+// Below 1 MiB sit the VGA window and the BIOS ROMs; an overlay above it ends
+// the plain range there.
 void PhysicalMemory::note_overlay(uint32_t first) {
   if (first >= 0x100000 && first < plain_ram_end_) plain_ram_end_ = first;
+  publish_plain_window();
+}
+
+void PhysicalMemory::publish_plain_window() {
+  const uint32_t size = plain_ram_end_ > 0x100000 ? plain_ram_end_ - 0x100000 : 0;
+  set_plain_window(ram_.get(), 0x100000, size);
 }
 
 bool PhysicalMemory::overlaps(uint32_t first, uint32_t last) const {
@@ -87,7 +96,7 @@ bool PhysicalMemory::map_mmio(uint32_t base, uint32_t size, Device& device) {
   return true;
 }
 
-uint8_t* PhysicalMemory::host_page(uint32_t phys, bool for_write) {
+uint8_t* PhysicalMemory::map_page(uint32_t phys, bool for_write) {
   const uint32_t page = phys & ~0xFFFu;
   if (page >= 0x100000 && page < plain_ram_end_) return ram_.get() + page;
   if (const Overlay* o = overlay_at(page)) {

@@ -52,7 +52,11 @@ cpu::Translation Mmu::walk_and_fill(uint32_t linear, const AccessQuery& q, uint3
   if (w.fault) return page_fault(linear, w.error_code, cr3);
 
   const bool write = q.access == cpu::Access::Write;
-  set_accessed_and_dirty(w, write);
+  // Once a page has been used, A is already set at both levels (and D for a
+  // page written before): the common refill writes nothing.
+  const uint32_t final_entry = w.steps[w.levels - 1].entry;
+  const bool settled = (w.steps[0].entry & final_entry & entry::A) && (!write || (final_entry & entry::D));
+  if (!settled) set_accessed_and_dirty(w, write);
   TlbEntry e;
   e.large = w.large_page;
   e.global = w.global;
@@ -86,7 +90,7 @@ void Mmu::set_accessed_and_dirty(const WalkResult& w, bool write) {
   for (unsigned i = 0; i < w.levels; ++i) {
     const WalkStep& s = w.steps[i];
     const uint32_t bits = entry::A | (write && s.maps_page ? entry::D : 0);
-    if ((s.entry & bits) != bits) or_entry(s.entry_address, bits);
+    if ((s.entry & bits) != bits) [[unlikely]] or_entry(s.entry_address, bits);
   }
 }
 

@@ -33,7 +33,7 @@ unsigned Tlb::set_base(uint32_t linear, bool large) const {
 TlbEntry* Tlb::find(unsigned base, uint32_t page) {
   TlbEntry* set = &slots_[base];
   for (unsigned w = 0; w < kWays; ++w)
-    if (set[w].valid && set[w].linear == page) return &set[w];
+    if (set[w].linear == page && set[w].valid) return &set[w];
   return nullptr;
 }
 
@@ -61,24 +61,21 @@ bool Tlb::insert(TlbEntry entry) {
   // Within the page's set: a way already holding the page (refreshed in
   // place), else the first free way, else the least recently used way.
   TlbEntry* set = &slots_[set_base(entry.linear, entry.large)];
-  TlbEntry* free = nullptr;
-  TlbEntry* lru = nullptr;
-  for (unsigned w = 0; w < kWays; ++w) {
-    TlbEntry& e = set[w];
-    if (!e.valid) {
-      if (!free) free = &e;
-    } else if (e.linear == entry.linear) {
-      e = entry;
-      return false;
-    } else if (!lru || e.last_used < lru->last_used) {
-      lru = &e;
-    }
+  if (TlbEntry* same = find(set - slots_.data(), entry.linear)) {
+    *same = entry;
+    return false;
   }
-  TlbEntry* victim = free ? free : lru;
-  const bool evicted = !free;
-  if (free) ++valid_[entry.large];
+  TlbEntry* victim = set;
+  for (unsigned w = 0; w < kWays; ++w) {
+    if (!set[w].valid) {
+      ++valid_[entry.large];
+      set[w] = entry;
+      return false;
+    }
+    if (set[w].last_used < victim->last_used) victim = &set[w];
+  }
   *victim = entry;
-  return evicted;
+  return true;
 }
 
 // A 4 KiB entry and a 4 MiB entry may both cover `linear` (the tables were

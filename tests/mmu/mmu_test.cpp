@@ -197,7 +197,7 @@ TEST(Mmu, AccessedBitAlreadySet_IsNotWrittenAgain) {
   // Page tables behind a bus with no host pages: every read and write is seen.
   class CountingBus final : public cpu::MemoryBus {
    public:
-    uint8_t* host_page(uint32_t, bool) override { return nullptr; }
+    uint8_t* map_page(uint32_t, bool) override { return nullptr; }
     uint32_t read(uint32_t a, unsigned) override { return words[a]; }
     void write(uint32_t a, unsigned, uint32_t v) override {
       words[a] = v;
@@ -314,7 +314,7 @@ TEST(Mmu, PageTablesOutsideHostPages_GoThroughReadAndPeek) {
   // walk() must use peek(): a bus whose read() has side effects would show it.
   class SideEffectBus final : public cpu::MemoryBus {
    public:
-    uint8_t* host_page(uint32_t, bool) override { return nullptr; }
+    uint8_t* map_page(uint32_t, bool) override { return nullptr; }
     uint32_t read(uint32_t a, unsigned) override {
       ++reads;
       return words[a];

@@ -18,13 +18,36 @@ class MemoryBus {
   // Host pointer to the 4 KiB physical page containing `phys`, or nullptr if
   // that page is not plain memory. `for_write` asks for a writable page: ROM
   // returns nullptr then, so writes to it reach write() and are dropped there.
-  virtual uint8_t* host_page(uint32_t phys, bool for_write) = 0;
+  // Pages in the plain-RAM window are answered here without a virtual call
+  // (every TLB miss asks several times: the walk's entries, the CPU's fill).
+  uint8_t* host_page(uint32_t phys, bool for_write) {
+    if (phys - plain_first_ < plain_size_) return plain_base_ + (phys & ~0xFFFu);
+    return map_page(phys, for_write);
+  }
+  // host_page() for pages outside the window.
+  virtual uint8_t* map_page(uint32_t phys, bool for_write) = 0;
   // Slow path for anything host_page() refused. size is 1, 2 or 4 and the
   // access never crosses a 4 KiB page (the CPU splits it).
   virtual uint32_t read(uint32_t phys, unsigned size) = 0;
   virtual void write(uint32_t phys, unsigned size, uint32_t value) = 0;
   // Side-effect-free read for debuggers and the UI (never acknowledges anything).
   virtual uint32_t peek(uint32_t phys, unsigned size) { return read(phys, size); }
+
+ protected:
+  // Declares [first, first + size) plain, writable RAM whose page `p` is at
+  // base + p: host_page() answers it directly. Both 4 KiB aligned; the
+  // implementation shrinks the window whenever an overlay would cover part
+  // of it. Size 0 (the default) sends every page to map_page().
+  void set_plain_window(uint8_t* base, uint32_t first, uint32_t size) {
+    plain_base_ = base;
+    plain_first_ = first;
+    plain_size_ = size;
+  }
+
+ private:
+  uint8_t* plain_base_ = nullptr;
+  uint32_t plain_first_ = 0;
+  uint32_t plain_size_ = 0;
 };
 
 // Port I/O (SDM Vol. 1 §19). size is 1, 2 or 4.
@@ -67,8 +90,10 @@ class Translator {
 class FlatMemory final : public MemoryBus {
  public:
   // The size is rounded up to whole 4 KiB pages.
-  explicit FlatMemory(uint32_t size) : bytes_((uint64_t(size) + 0xFFF) & ~uint64_t(0xFFF), 0) {}
-  uint8_t* host_page(uint32_t phys, bool) override {
+  explicit FlatMemory(uint32_t size) : bytes_((uint64_t(size) + 0xFFF) & ~uint64_t(0xFFF), 0) {
+    set_plain_window(bytes_.data(), 0, uint32_t(bytes_.size()));
+  }
+  uint8_t* map_page(uint32_t phys, bool) override {
     return phys < bytes_.size() ? bytes_.data() + (phys & ~0xFFFu) : nullptr;
   }
   uint32_t read(uint32_t, unsigned) override { return 0xFFFFFFFF; }  // open bus

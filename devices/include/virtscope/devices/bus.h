@@ -59,7 +59,7 @@ class PhysicalMemory final : public cpu::MemoryBus {
   // Accesses in [base, base + size) go to `device` (page-aligned window).
   bool map_mmio(uint32_t base, uint32_t size, Device& device);
 
-  uint8_t* host_page(uint32_t phys, bool for_write) override;
+  uint8_t* map_page(uint32_t phys, bool for_write) override;
   uint32_t read(uint32_t phys, unsigned size) override;
   void write(uint32_t phys, unsigned size, uint32_t value) override;
   uint32_t peek(uint32_t phys, unsigned size) override;
@@ -80,8 +80,10 @@ class PhysicalMemory final : public cpu::MemoryBus {
   const Overlay* overlay_at(uint32_t phys) const;
   bool overlaps(uint32_t first, uint32_t last) const;
   void note_overlay(uint32_t first);
+  void publish_plain_window();
   // [1 MiB, plain_ram_end_) is RAM with no overlay: most lookups (page
-  // walks, the CPU's TLB fills) land there and need no search.
+  // walks, the CPU's TLB fills) land there and need no search; it is
+  // MemoryBus's plain window.
   uint32_t plain_ram_end_ = 0;
 
   uint32_t ram_size_;
