@@ -2,7 +2,6 @@
 // flag (docs/run.md). At exit a summary goes to stderr: the stop reason, the
 // line `instructions: N`, and the count of each event kind. The exit status
 // follows isa-debug-exit when the guest used it.
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <array>
@@ -19,6 +18,8 @@
 #include <vector>
 
 #include "bare_machine.h"
+#include "host_terminal.h"
+#include "virtscope/devices/scheduler.h"
 #include "virtscope/trace/export.h"
 #include "virtscope/vmm/machine.h"
 
@@ -95,9 +96,9 @@ struct Sink {
 bool open_sink(const std::string& spec, Sink& sink, std::string& error) {
   if (spec == "none" || spec == "null") return true;
   if (spec == "stdio") {
-    // Line-buffered even into a pipe: a console shows lines as the guest
-    // finishes them.
-    std::setvbuf(stdout, nullptr, _IOLBF, 0);
+    // On a terminal every byte shows as the guest sends it (a prompt or an
+    // echoed key has no newline after it); into a pipe, line by line.
+    std::setvbuf(stdout, nullptr, isatty(STDOUT_FILENO) ? _IONBF : _IOLBF, 0);
     sink.file = stdout;
     return true;
   }
@@ -294,31 +295,31 @@ int run_run(int argc, char** argv) {
   // scripted session runs the same every time. A terminal is read between
   // run slices as the user types (interactive, so not reproducible): to COM1
   // when the serial console is on stdio, else to the keyboard.
-  const bool interactive = isatty(STDIN_FILENO);
-  if (serial_specs[0] == "stdio" && !interactive) {
+  HostTerminal terminal(STDIN_FILENO);
+  if (serial_specs[0] == "stdio" && !terminal.interactive()) {
     std::string input;
     char buf[4096];
     for (ssize_t n; (n = ::read(STDIN_FILENO, buf, sizeof buf)) > 0;) input.append(buf, size_t(n));
     m->queue_serial_input(input);
   }
-  // Non-blocking reads from the terminal, undone on the way out (the shell
-  // shares the terminal's file description).
-  struct NonBlockingStdin {
-    int saved = -1;
-    explicit NonBlockingStdin(bool on) {
-      if (on && (saved = ::fcntl(STDIN_FILENO, F_GETFL)) >= 0) ::fcntl(STDIN_FILENO, F_SETFL, saved | O_NONBLOCK);
-    }
-    ~NonBlockingStdin() {
-      if (saved >= 0) ::fcntl(STDIN_FILENO, F_SETFL, saved);
-    }
-  } nonblocking(interactive);
+  bool terminal_open = terminal.interactive();
   auto poll_terminal = [&] {
-    if (!interactive) return;
-    char buf[256];
-    for (ssize_t n; (n = ::read(STDIN_FILENO, buf, sizeof buf)) > 0;) {
-      if (serial_specs[0] == "stdio") m->queue_serial_input(std::string_view(buf, size_t(n)));
-      else m->queue_keyboard_input(std::string_view(buf, size_t(n)));
-    }
+    if (!terminal_open) return;
+    std::string typed;
+    terminal_open = terminal.read_available(typed);
+    if (typed.empty()) return;
+    if (serial_specs[0] == "stdio") m->queue_serial_input(typed);
+    else m->queue_keyboard_input(typed);
+  };
+  // An idle guest (halted, virtual time skipped to its next timer) would
+  // otherwise have the host spin through slices as fast as it can: while a
+  // user is at the terminal, the host sleeps as long as the guest idled in
+  // virtual time (at most a tenth of a second), and wakes at a keystroke.
+  auto pace_idle_guest = [&](uint64_t idle_before) {
+    if (!terminal_open) return;
+    const uint64_t idle = m->idle_skipped() - idle_before;
+    const uint64_t ms = idle / (devices::Scheduler::kInstructionsPerSecond / 1000);
+    if (ms > 0) terminal.wait_for_input(int(std::min<uint64_t>(ms, 100)));
   };
 
   // Events: counted for the summary, streamed to --trace.
@@ -365,7 +366,9 @@ int run_run(int argc, char** argv) {
       slice = std::min(slice, *save_at - m->now());
     }
     poll_terminal();
+    const uint64_t idle_before = m->idle_skipped();
     stop = m->run(slice);
+    pace_idle_guest(idle_before);
     if (display == "curses") {
       std::fputs(m->screen_ansi().c_str(), stdout);
       std::fflush(stdout);

@@ -6,6 +6,14 @@
 # and appends that file to the list variable TARGET_VAR.
 find_program(VIRTSCOPE_AS as REQUIRED)
 find_program(VIRTSCOPE_LD ld REQUIRED)
+# Guest ELFs are linked with -N: one segment, readable, writable and
+# executable, as a kernel's first page tables would map it. Binutils 2.39+
+# warns about that; the warning is expected here.
+execute_process(COMMAND ${VIRTSCOPE_LD} --help OUTPUT_VARIABLE _vs_ld_help ERROR_QUIET)
+set(VIRTSCOPE_LD_QUIET)
+if(_vs_ld_help MATCHES "--no-warn-rwx-segments")
+  set(VIRTSCOPE_LD_QUIET --no-warn-rwx-segments)
+endif()
 
 function(virtscope_guest_blob out_var name source load_address)
   set(obj ${CMAKE_CURRENT_BINARY_DIR}/${name}.o)
@@ -36,7 +44,7 @@ function(virtscope_guest_elf name source load_address)
   add_custom_command(
     OUTPUT ${elf}
     COMMAND ${VIRTSCOPE_AS} --32 -I ${dir} -o ${obj} ${PROJECT_SOURCE_DIR}/${source}
-    COMMAND ${VIRTSCOPE_LD} -m elf_i386 -N -e _start -Ttext=${load_address} -o ${elf} ${obj}
+    COMMAND ${VIRTSCOPE_LD} -m elf_i386 -N ${VIRTSCOPE_LD_QUIET} -e _start -Ttext=${load_address} -o ${elf} ${obj}
     DEPENDS ${PROJECT_SOURCE_DIR}/${source} ${includes}
     COMMENT "Linking guest ELF ${name}"
     VERBATIM)
