@@ -11,6 +11,7 @@ packages=(
   libunicorn-dev                                  # lockstep oracle (tests only)
   liblua5.4-dev libimgui-dev libglfw3-dev         # lessons and the visualizer
   zlib1g-dev                                      # reading the SingleStepTests data
+  bochsbios                                       # a third-party BIOS ROM the firmware tests boot
 )
 
 missing=()

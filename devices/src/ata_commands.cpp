@@ -288,6 +288,11 @@ void AtaController::fill_identify(unsigned which) {
   put_word(b, 0, 0x0040);                         // fixed device, not removable
   put_word(b, 1, uint16_t(default_cylinders(sectors)));
   put_word(b, 3, kDefaultHeads);
+  // Words 4-5, unformatted bytes per track and per sector: retired since
+  // ATA-2, but BIOSes of the rombios family still size their PIO transfers
+  // by word 5, so they keep the values older drives (and QEMU) report.
+  put_word(b, 4, uint16_t(kSector * kDefaultSectorsPerTrack));
+  put_word(b, 5, kSector);
   put_word(b, 6, kDefaultSectorsPerTrack);
   put_string(b, 10, 10, std::string("VIRTSCOPE-DISK-") + char('0' + which));  // serial number
   put_string(b, 23, 4, "1.0");                    // firmware revision

@@ -26,6 +26,7 @@ constexpr std::array<uint32_t, LocalApic::kLvtCount> kLvtWritable = {
 };
 constexpr uint32_t kLvtPeriodic = 1u << 17;
 constexpr uint8_t kModeFixed = 0, kModeLowest = 1, kModeExtInt = 7;
+constexpr uint32_t kVirtualWireLint0 = uint32_t(kModeExtInt) << 8;  // unmasked, ExtINT
 }  // namespace
 
 LocalApic::LocalApic(Scheduler& scheduler, std::function<void()> on_change, uint8_t apic_id)
@@ -70,6 +71,7 @@ void LocalApic::power_on() {
   esr_ = esr_pending_ = 0;
   icr_low_ = icr_high_ = 0;
   lvt_.fill(kLvtMasked);
+  if (bsp_virtual_wire_) lvt_[kLint0] = kVirtualWireLint0;
   initial_count_ = 0;
   divide_ = 0;
   timer_running_ = false;
@@ -126,7 +128,9 @@ void LocalApic::load(StateReader& in) {
   in.expect((icr_low & ~kIcrLowWritable) == 0 && (icr_high & 0x00FFFFFF) == 0, "lapic: ICR has reserved bits set");
   for (unsigned i = 0; i < kLvtCount; ++i) {
     in.expect((lvt[i] & ~kLvtWritable[i]) == 0, "lapic: LVT entry has reserved bits set");
-    in.expect((svr & kSvrEnable) || (lvt[i] & kLvtMasked), "lapic: unmasked LVT while software-disabled");
+    const bool reset_quirk = bsp_virtual_wire_ && i == kLint0 && lvt[i] == kVirtualWireLint0;
+    in.expect((svr & kSvrEnable) || (lvt[i] & kLvtMasked) || reset_quirk,
+              "lapic: unmasked LVT while software-disabled");
   }
   in.expect((divide & ~kDivideWritable) == 0, "lapic: divide configuration has reserved bits set");
   if (running && in.ok()) {

@@ -34,6 +34,8 @@ Board::Board(const MachineConfig& config, trace::EventLog& log, BoardWiring w)
   if (config.debug_exit)
     debug_exit = std::make_unique<devices::DebugExit>(w.guest_exit, &log, &scheduler, debug_exit_config(config));
   lapic.set_eoi_broadcast([this](uint8_t vector) { ioapic.eoi(vector); });
+  lapic.set_bsp_virtual_wire_at_reset(true);  // as QEMU's PC (see apic.h)
+  lapic.reset();
   com1.set_out2_gates_irq(false);  // as QEMU wires its 16550s (see uart.h)
   com2.set_out2_gates_irq(false);
   devices = {&pic, &lapic, &ioapic, &pit, &cmos, &com1, &com2, &keyboard, &fast_a20, &vga, &ata, &debugcon};
@@ -70,6 +72,43 @@ bool Board::attach_drives(const MachineConfig& config, std::string& error) {
     ata.attach(i, std::move(disk));
   }
   return true;
+}
+
+// Laid out as the IBM AT defined them and as QEMU's PC fills them, so a
+// third-party BIOS (-bios: the Bochs BIOS, SeaBIOS) finds what it expects:
+//   0x14  equipment: no floppy, VGA (bits 5:4 = 0), no x87 yet (bit 1 = 0)
+//   0x12  hard-disk types: 0xF0 = disk 0 uses the extended type at 0x19,
+//         0x0F = disk 1 at 0x1A; type 47 = "user defined", geometry below
+//   0x1B-0x23 disk 0, 0x24-0x2C disk 1: cylinders (2 bytes), heads, write
+//         precompensation 0xFFFF (none), control byte (0xC0, bit 3 = more
+//         than 8 heads), landing zone (= cylinders), sectors per track
+//   0x39  translation, 2 bits a disk: 0 = none (CHS as above), 1 = LBA
+//   0x3D  boot order, a nibble a device, first in the low nibble: 2 = hard
+//         disk (1 = floppy, 3 = CD-ROM); 0x38 bits 7:4 the third device
+//   0x5F  processors minus one
+void Board::configure_cmos() {
+  cmos.set_byte(0x14, 0x00);
+  uint8_t types = 0, translation = 0;
+  for (unsigned i = 0; i < 2; ++i) {
+    const devices::BlockBackend* disk = ata.disk(i);
+    if (!disk) continue;
+    const uint32_t cylinders = devices::AtaController::default_cylinders(disk->sectors());
+    const uint8_t heads = devices::AtaController::kDefaultHeads;
+    const uint8_t base = i == 0 ? 0x1B : 0x24;
+    const uint8_t geometry[9] = {uint8_t(cylinders), uint8_t(cylinders >> 8), heads, 0xFF, 0xFF,
+                                 uint8_t(0xC0 | (heads > 8 ? 0x08 : 0)), uint8_t(cylinders), uint8_t(cylinders >> 8),
+                                 devices::AtaController::kDefaultSectorsPerTrack};
+    for (uint8_t k = 0; k < 9; ++k) cmos.set_byte(uint8_t(base + k), geometry[k]);
+    cmos.set_byte(uint8_t(0x19 + i), 47);
+    types |= i == 0 ? 0xF0 : 0x0F;
+    // Past 1024 cylinders CHS cannot reach the whole disk: LBA, as QEMU picks.
+    if (cylinders > 1024) translation |= uint8_t(1 << (2 * i));
+  }
+  cmos.set_byte(0x12, types);
+  cmos.set_byte(0x39, translation);
+  cmos.set_byte(0x3D, 0x02);
+  cmos.set_byte(0x38, 0x00);
+  cmos.set_byte(0x5F, 0);
 }
 
 bool Board::place_mp_tables(std::string& error) {

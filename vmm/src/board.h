@@ -69,6 +69,9 @@ class Board final : public devices::IrqSink {
   bool wire(std::string& error);
   // Attach the -drive images (raw, written through to the file).
   bool attach_drives(const MachineConfig& config, std::string& error);
+  // The configuration bytes a PC BIOS reads from CMOS: boot order, hard-disk
+  // types and geometry, equipment, processor count (after attach_drives).
+  void configure_cmos();
   // The MP floating pointer and configuration table (MP spec 1.4 §4), in the
   // first KiB of the EBDA where operating systems look for them.
   // The EBDA is 1 KiB at 0x9FC00; its first byte says so (in KiB).

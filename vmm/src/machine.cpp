@@ -93,6 +93,7 @@ std::unique_ptr<Machine> Machine::build(const MachineConfig& config, std::string
   m->cpu_->set_translator(&m->board_->mmu);
   m->cpu_->set_interrupt_controller(&m->board_->router);
   if (!m->board_->attach_drives(config, error) || !m->board_->place_mp_tables(error)) return nullptr;
+  m->board_->configure_cmos();
   m->board_->scheduler.on_earlier_deadline([self] { self->cpu_->request_stop(); });
   m->input_timer_ = m->board_->scheduler.add("host-input", [self] { self->deliver_input(); });
   return m;

@@ -93,6 +93,13 @@ class LocalApic final : public Device, public cpu::InterruptController {
   // router then recomputes the CPU's INTR pin); it may be empty.
   LocalApic(Scheduler& scheduler, std::function<void()> on_change, uint8_t apic_id = 0);
 
+  // The bootstrap processor's quirk of QEMU and Bochs: after reset LINT0 is
+  // ExtINT and unmasked (the SDM's reset value masks every LVT entry, and
+  // real firmware programs this virtual-wire setting during POST). BIOSes
+  // written for those machines (rombios32, SeaBIOS) software-enable the APIC
+  // and still expect the 8259's interrupts. Takes effect at the next reset.
+  void set_bsp_virtual_wire_at_reset(bool on) { bsp_virtual_wire_ = on; }
+
   // Called on EOI of a vector whose TMR bit was set (a level-triggered
   // interrupt): the EOI message to the I/O APICs (SDM §10.8.5).
   void set_eoi_broadcast(std::function<void(uint8_t vector)> fn) { eoi_broadcast_ = std::move(fn); }
@@ -178,6 +185,7 @@ class LocalApic final : public Device, public cpu::InterruptController {
   std::function<void(const Ipi&)> ipi_hook_;
   Scheduler::Id timer_;
   const uint8_t reset_id_;
+  bool bsp_virtual_wire_ = false;
 
   // Registers (SDM §10.4-§10.8).
   uint32_t id_ = 0;            // APIC ID in bits 31:24
