@@ -1,7 +1,6 @@
 // `virtscope run` as a user meets it: the process's exit status, what it
 // prints, piped input, and a real terminal (a pseudo-terminal here) typing
 // into the guest's serial console.
-#include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
@@ -11,60 +10,19 @@
 
 #include <gtest/gtest.h>
 
+#include "subprocess.h"
+
 #include <chrono>
 #include <string>
 #include <vector>
 
 namespace {
 
-struct Result {
-  int status = -1;  // exit status, or -1 if it did not exit normally
-  std::string out, err;
-};
+using Result = vs::test::ProcessResult;
 
 // Runs virtscope with `args`, `input` on a pipe to its stdin.
 Result run_virtscope(const std::vector<std::string>& args, const std::string& input) {
-  int in[2], out[2], err[2];
-  if (pipe(in) || pipe(out) || pipe(err)) return {};
-  const pid_t pid = fork();
-  if (pid == 0) {
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    dup2(err[1], 2);
-    for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1]}) close(fd);
-    std::vector<char*> argv{const_cast<char*>(VS_VIRTSCOPE)};
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(VS_VIRTSCOPE, argv.data());
-    _exit(127);
-  }
-  close(in[0]);
-  close(out[1]);
-  close(err[1]);
-  (void)!write(in[1], input.data(), input.size());
-  close(in[1]);
-  Result r;
-  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-  int open_fds = 2;
-  while (open_fds > 0 && poll(fds, 2, 30000) > 0) {
-    for (pollfd& p : fds) {
-      if (p.fd < 0 || !(p.revents & (POLLIN | POLLHUP))) continue;
-      char buf[4096];
-      const ssize_t n = read(p.fd, buf, sizeof buf);
-      if (n <= 0) {
-        close(p.fd);
-        p.fd = -1;
-        --open_fds;
-      } else {
-        (p.fd == out[0] ? r.out : r.err).append(buf, size_t(n));
-      }
-    }
-  }
-  int ws = 0;
-  if (open_fds > 0) kill(pid, SIGKILL);
-  waitpid(pid, &ws, 0);
-  r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
-  return r;
+  return vs::test::run_process(VS_VIRTSCOPE, args, input);
 }
 
 std::vector<std::string> echo_args() {

@@ -6,3 +6,4 @@ add_dependencies(app_tests app_serial_echo virtscope)
 target_compile_definitions(app_tests PRIVATE
   VS_VIRTSCOPE="$<TARGET_FILE:virtscope>"
   VS_SERIAL_ECHO="${app_serial_echo_PATH}")
+target_link_libraries(app_tests PRIVATE vs_test_support)

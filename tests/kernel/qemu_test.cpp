@@ -4,12 +4,9 @@
 // the same isa-debug-exit status. Skips cleanly where QEMU is not installed.
 #include <gtest/gtest.h>
 
-#include <poll.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "subprocess.h"
 
-#include <chrono>
+
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -22,41 +19,11 @@ struct Output {
   std::string out;
 };
 
-// Runs argv[0] (searched in PATH) with stdin closed; gives up after 60 s.
+// Runs args[0] (searched in PATH) with an empty stdin; gives up after 60 s.
 Output run(const std::vector<std::string>& args) {
-  int out[2];
-  if (pipe(out)) return {};
-  const pid_t pid = fork();
-  if (pid == 0) {
-    dup2(out[1], 1);
-    close(out[0]);
-    close(out[1]);
-    std::vector<char*> argv;
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execvp(argv[0], argv.data());
-    _exit(127);
-  }
-  close(out[1]);
-  Output r;
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-  for (;;) {
-    pollfd p{out[0], POLLIN, 0};
-    if (std::chrono::steady_clock::now() > give_up) {
-      kill(pid, SIGKILL);
-      break;
-    }
-    if (poll(&p, 1, 500) <= 0) continue;
-    char buf[4096];
-    const ssize_t n = read(out[0], buf, sizeof buf);
-    if (n <= 0) break;
-    r.out.append(buf, size_t(n));
-  }
-  close(out[0]);
-  int ws = 0;
-  waitpid(pid, &ws, 0);
-  r.status = WIFEXITED(ws) ? WEXITSTATUS(ws) : -1;
-  return r;
+  const vs::test::ProcessResult r =
+      vs::test::run_process(args[0], std::vector<std::string>(args.begin() + 1, args.end()));
+  return {r.status, r.out};
 }
 
 bool have_qemu() {

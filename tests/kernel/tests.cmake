@@ -41,3 +41,4 @@ target_compile_definitions(kernel_tests PRIVATE
   VS_KERNEL_HAVE_USER=${kernel_test_have_user}
   VS_MKINITRD="$<TARGET_FILE:mkinitrd>"
   VS_VIRTSCOPE="$<TARGET_FILE:virtscope>")
+target_link_libraries(kernel_tests PRIVATE vs_test_support)

@@ -6,15 +6,11 @@
 //
 // Expected results are computed here independently (the cpu checksum, the
 // pagefault sum) from the formulas the workloads document.
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
+
+#include "subprocess.h"
 
 #include <cstdint>
 #include <string>
@@ -26,75 +22,13 @@ const std::string kUserDir = VS_USER_DIR;
 
 std::string elf(const std::string& workload) { return kUserDir + "/user_" + workload + ".elf"; }
 
-struct Result {
-  int exec_errno = 0;  // errno of a failed execve in the child, 0 if it ran
-  int status = -1;     // exit status, -1 if it did not exit normally
-  int signal = 0;      // terminating signal, 0 if none
-  bool timed_out = false;
-  std::string out, err;
-};
+using Result = vs::test::ProcessResult;
 
-// Runs `path` with `args` (argv[1..]) and environment `env`, `input` on a
-// pipe to its stdin, and collects stdout, stderr and the exit status.
+// Runs `path` with `args` (argv[1..]) and environment `env` (empty by
+// default, as the teaching kernel's execve gives), `input` on its stdin.
 Result run(const std::string& path, const std::vector<std::string>& args, const std::string& input = "",
            const std::vector<std::string>& env = {}) {
-  Result r;
-  int in[2], out[2], err[2], exec_report[2];
-  if (pipe(in) || pipe(out) || pipe(err) || pipe2(exec_report, O_CLOEXEC)) {
-    r.exec_errno = errno;
-    return r;
-  }
-  std::vector<char*> argv{const_cast<char*>(path.c_str())};
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (const std::string& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    dup2(err[1], 2);
-    for (int fd : {in[0], in[1], out[0], out[1], err[0], err[1], exec_report[0]}) close(fd);
-    execve(path.c_str(), argv.data(), envp.data());
-    const int e = errno;  // tell the parent why, through the close-on-exec pipe
-    (void)!write(exec_report[1], &e, sizeof e);
-    _exit(127);
-  }
-  for (int fd : {in[0], out[1], err[1], exec_report[1]}) close(fd);
-  signal(SIGPIPE, SIG_IGN);  // the program may exit without reading its input
-  (void)!write(in[1], input.data(), input.size());
-  close(in[1]);
-  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-  int open_fds = 2;
-  while (open_fds > 0) {
-    if (poll(fds, 2, 60000) <= 0) {
-      r.timed_out = true;
-      break;
-    }
-    for (pollfd& p : fds) {
-      if (p.fd < 0 || !(p.revents & (POLLIN | POLLHUP))) continue;
-      char buf[4096];
-      const ssize_t n = read(p.fd, buf, sizeof buf);
-      if (n <= 0) {
-        close(p.fd);
-        p.fd = -1;
-        --open_fds;
-      } else {
-        (p.fd == out[0] ? r.out : r.err).append(buf, size_t(n));
-      }
-    }
-  }
-  for (pollfd& p : fds)
-    if (p.fd >= 0) close(p.fd);
-  if (r.timed_out) kill(pid, SIGKILL);
-  int ws = 0;
-  waitpid(pid, &ws, 0);
-  if (read(exec_report[0], &r.exec_errno, sizeof r.exec_errno) != sizeof r.exec_errno) r.exec_errno = 0;
-  close(exec_report[0]);
-  if (WIFEXITED(ws)) r.status = WEXITSTATUS(ws);
-  if (WIFSIGNALED(ws)) r.signal = WTERMSIG(ws);
-  return r;
+  return vs::test::run_process(path, args, input, env);
 }
 
 // Why this host cannot run i386 ELF files, or "" when it can: the kernel

@@ -10,3 +10,4 @@ add_dependencies(user_tests user_hello user_cpu user_syscall user_write user_for
 target_compile_definitions(user_tests PRIVATE
   VS_USER_DIR="${CMAKE_BINARY_DIR}/guest/user"
   VS_LIBC_CHECK="${user_libc_check_PATH}")
+target_link_libraries(user_tests PRIVATE vs_test_support)
