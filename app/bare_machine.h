@@ -42,5 +42,6 @@ int run_run(int argc, char** argv);
 int run_bench(int argc, char** argv);
 int run_disasm(int argc, char** argv);
 int run_conformance(int argc, char** argv);
+int run_compare(int argc, char** argv);
 
 }  // namespace vs::app

@@ -14,6 +14,8 @@ void usage() {
       "  run [QEMU-style options]     boot a PC headless (-kernel, -m, -serial, ...; run --help)\n"
       "  disasm [--16|--32] [--address A] (--hex \"BYTES\" | FILE)\n"
       "                               disassemble (Capstone) with virtscope's opcode-table view\n"
+      "  compare --workload NAME [ARGS] [--modes LIST] [--json|--csv]\n"
+      "                               one workload on the teaching kernel in each virtualization mode\n"
       "  bench [--iterations N] [--record-events]\n"
       "                               interpreter speed on a fixed ALU/load/store/branch loop\n"
       "  conformance sst DIR          run SingleStepTests (e.g. ../shared/testdata/sst80286)\n"
@@ -30,6 +32,7 @@ int main(int argc, char** argv) {
   if (!std::strcmp(cmd, "bench")) return vs::app::run_bench(argc - 2, argv + 2);
   if (!std::strcmp(cmd, "disasm")) return vs::app::run_disasm(argc - 2, argv + 2);
   if (!std::strcmp(cmd, "conformance")) return vs::app::run_conformance(argc - 2, argv + 2);
+  if (!std::strcmp(cmd, "compare")) return vs::app::run_compare(argc - 2, argv + 2);
   if (!std::strcmp(cmd, "help") || !std::strcmp(cmd, "--help") || !std::strcmp(cmd, "-h")) {
     usage();
     return 0;

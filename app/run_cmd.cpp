@@ -19,6 +19,7 @@
 
 #include "bare_machine.h"
 #include "host_terminal.h"
+#include "options.h"
 #include "virtscope/devices/scheduler.h"
 #include "virtscope/trace/export.h"
 #include "virtscope/vmm/machine.h"
@@ -52,37 +53,7 @@ constexpr const char* kUsage =
     "  --load FILE                   resume from a snapshot\n"
     "  --info                        print the memory and port maps, then exit\n";
 
-int usage_error(const std::string& msg) {
-  std::fprintf(stderr, "virtscope run: %s\n%s", msg.c_str(), kUsage);
-  return 2;
-}
-
-// "128", "128M", "1G", "65536K" (QEMU's -m: a bare number is MiB).
-std::optional<uint32_t> parse_memory_size(const std::string& s) {
-  char* end = nullptr;
-  errno = 0;
-  const unsigned long long n = std::strtoull(s.c_str(), &end, 10);
-  if (errno || end == s.c_str()) return std::nullopt;
-  uint64_t mult = 1u << 20;
-  const std::string suffix = end;
-  if (suffix == "" || suffix == "M" || suffix == "m") mult = 1u << 20;
-  else if (suffix == "G" || suffix == "g") mult = 1u << 30;
-  else if (suffix == "K" || suffix == "k") mult = 1u << 10;
-  else return std::nullopt;
-  const uint64_t bytes = n * mult;
-  // At least 2 MiB (the loader's low memory plus a kernel at 1 MiB), and
-  // below the 4 GiB physical address space's device region.
-  if (n == 0 || bytes < (2u << 20) || bytes > 0xE0000000ull) return std::nullopt;
-  return uint32_t(bytes);
-}
-
-std::optional<uint64_t> parse_count(const std::string& s) {
-  char* end = nullptr;
-  errno = 0;
-  const unsigned long long n = std::strtoull(s.c_str(), &end, 0);
-  if (errno || end == s.c_str() || *end) return std::nullopt;
-  return n;
-}
+int usage_error(const std::string& msg) { return report_usage_error("run", msg, kUsage); }
 
 // A sink for guest output bytes: stdout, a file, or nothing.
 struct Sink {

@@ -7,11 +7,14 @@ virtscope_guest_blob(VS_VMM_TEST_BLOBS vmm_reset_once tests/vmm/guest/reset_once
 virtscope_test(vmm_tests
   vmm/machine_test.cpp
   vmm/xv6_test.cpp
+  vmm/compare_test.cpp
   ${VS_VMM_TEST_BLOBS})
 target_link_libraries(vmm_tests PRIVATE vs_vmm)
-add_dependencies(vmm_tests vmm_multiboot_hello vmm_timer_ticks vmm_apic_timer)
+add_dependencies(vmm_tests vmm_multiboot_hello vmm_timer_ticks vmm_apic_timer vs_kernel vs_initrd)
 target_compile_definitions(vmm_tests PRIVATE
   VS_MULTIBOOT_HELLO="${vmm_multiboot_hello_PATH}"
   VS_TIMER_TICKS="${vmm_timer_ticks_PATH}"
   VS_APIC_TIMER="${vmm_apic_timer_PATH}"
-  VS_PROJECT_ROOT="${PROJECT_SOURCE_DIR}")
+  VS_PROJECT_ROOT="${PROJECT_SOURCE_DIR}"
+  VS_KERNEL="${VS_KERNEL_PATH}"
+  VS_INITRD="${VS_INITRD_PATH}")

@@ -115,7 +115,8 @@ void Machine::request_stop() {
 bool Machine::boot(std::string& error) {
   devices::MultibootImage image;
   if (!read_file(config_.kernel, image.kernel, error)) return false;
-  image.cmdline = config_.kernel + (config_.append.empty() ? "" : " " + config_.append);
+  const std::string& name = config_.kernel_name.empty() ? config_.kernel : config_.kernel_name;
+  image.cmdline = name + (config_.append.empty() ? "" : " " + config_.append);
   for (const std::string& spec : config_.initrd) {
     // "FILE ARGS": the file name is up to the first space (QEMU's convention).
     const std::string path = spec.substr(0, spec.find(' '));

@@ -34,6 +34,10 @@ struct MachineConfig {
   std::string bios;                 // -bios: a 64 or 128 KiB ROM image (empty: virtscope's own BIOS)
   std::vector<uint8_t> bios_image;  // the ROM itself, when the caller has it in memory (tests, the app)
   std::string append;               // -append
+  // The kernel's name at the head of its Multiboot command line, as QEMU
+  // puts the -kernel path there; empty: the path itself. `compare` sets a
+  // fixed name so its figures do not depend on where the build lives.
+  std::string kernel_name;
   std::vector<std::string> initrd;  // -initrd a,b: Multiboot modules
   std::string drives[2];            // -drive index=0/1 (-hda/-hdb): raw images on the ATA primary channel
   // Byte sinks for the guest's output; empty: discarded. The app binds them

@@ -1,0 +1,62 @@
+// `virtscope compare` as a user meets it: it finds the teaching kernel built
+// beside it, prints one row per mode, marks modes not built yet as
+// unavailable, and refuses bad options with status 2.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "subprocess.h"
+
+namespace {
+
+vs::test::ProcessResult compare(const std::vector<std::string>& args) {
+  std::vector<std::string> all{"compare"};
+  all.insert(all.end(), args.begin(), args.end());
+  return vs::test::run_process(VS_VIRTSCOPE, all);
+}
+
+TEST(CompareCli, CsvHasANativeRowAndUnavailableModesWithReasons) {
+  const auto r = compare({"--workload", "hello", "--modes", "native,trap,container", "--csv"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("mode,available,exit_status,instructions,", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("\nnative,1,1,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\ntrap,0,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\ncontainer,0,"), std::string::npos) << r.out;
+}
+
+TEST(CompareCli, TableShowsTheWorkloadsOutputOnce) {
+  const auto r = compare({"--workload", "cpu", "1000", "--modes", "native"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("workload: cpu 1000\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("cpu: 1000 iterations, checksum 0x"), std::string::npos) << r.out;
+}
+
+TEST(CompareCli, JsonIsTheSameFiguresAsCsv) {
+  const auto json = compare({"--workload", "syscall", "10", "--modes", "native", "--json"});
+  const auto csv = compare({"--workload", "syscall", "10", "--modes", "native", "--csv"});
+  ASSERT_EQ(json.status, 0) << json.err;
+  ASSERT_EQ(csv.status, 0) << csv.err;
+  // The instruction count appears in both, and is the same.
+  const size_t at = csv.out.find("\nnative,1,1,") + 12;
+  const std::string instructions = csv.out.substr(at, csv.out.find(',', at) - at);
+  EXPECT_NE(json.out.find("\"instructions\": " + instructions + ","), std::string::npos) << json.out;
+}
+
+TEST(CompareCli, BadOptionsAreUsageErrors) {
+  EXPECT_EQ(compare({"--workload", "hello", "--modes", "native,vmware"}).status, 2);
+  EXPECT_EQ(compare({"--modes", "native"}).status, 2);  // no workload
+  EXPECT_EQ(compare({"--workload", "hello", "--cost", "hw_exit=lots"}).status, 2);
+  EXPECT_EQ(compare({"--workload", "hello", "--kernel", "/nonexistent"}).status, 2);
+  const auto r = compare({"--workload", "hello", "--bogus"});
+  EXPECT_EQ(r.status, 2);
+  EXPECT_NE(r.err.find("usage: virtscope compare"), std::string::npos);
+}
+
+TEST(CompareCli, ListCostsNamesEverySource) {
+  const auto r = compare({"--list-costs", "--cost", "hypercall=999"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("hypercall             999"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("source: Adams & Agesen 2006"), std::string::npos) << r.out;
+}
+
+}  // namespace
