@@ -8,10 +8,6 @@
 
 namespace vs::mmu {
 
-namespace {
-constexpr uint32_t kSmallPage = 0xFFFFF000u;  // linear bits that name a 4 KiB page
-constexpr uint32_t kLargePage = 0xFFC00000u;  // ... a 4 MiB page
-}  // namespace
 
 Tlb::Tlb(unsigned entries) {
   const unsigned small = (std::min(entries, kMaxEntries) + kWays - 1) / kWays * kWays;
@@ -20,37 +16,13 @@ Tlb::Tlb(unsigned entries) {
   slots_.resize(small ? small + kLargeEntries : 0);
 }
 
-// Set-associative indexing: the low bits of the page number pick the set
-// (linear bits 12 and up for 4 KiB pages, 22 and up for 4 MiB pages).
-unsigned Tlb::set_base(uint32_t linear, bool large) const {
-  if (large) return small_entries() + (linear >> 22) % kLargeSets * kWays;
-  const uint32_t page = linear >> 12;
-  return (small_sets_pow2_ ? page & (small_sets_ - 1) : page % small_sets_) * kWays;
-}
 
-// The valid way of the set at `base` holding `page` (aligned to the array's
-// page size, which every entry of that array has).
-TlbEntry* Tlb::find(unsigned base, uint32_t page) {
-  TlbEntry* set = &slots_[base];
-  for (unsigned w = 0; w < kWays; ++w)
-    if (set[w].linear == page && set[w].valid) return &set[w];
-  return nullptr;
-}
 
 void Tlb::drop(TlbEntry& e) {
   e.valid = false;
   --valid_[e.large];
 }
 
-// The hardware searches both arrays at once; the model looks in the 4 KiB
-// set first and skips an array with nothing valid in it (also a TLB of no
-// entries at all).
-TlbEntry* Tlb::lookup(uint32_t linear) {
-  TlbEntry* e = valid_[0] ? find(set_base(linear, false), linear & kSmallPage) : nullptr;
-  if (!e && valid_[1]) e = find(set_base(linear, true), linear & kLargePage);
-  if (e) e->last_used = ++clock_;
-  return e;
-}
 
 bool Tlb::insert(TlbEntry entry) {
   if (slots_.empty()) return false;
@@ -82,11 +54,11 @@ bool Tlb::insert(TlbEntry entry) {
 // changed without INVLPG): both go.
 unsigned Tlb::invalidate(uint32_t linear) {
   unsigned dropped = 0;
-  if (TlbEntry* e = valid_[0] ? find(set_base(linear, false), linear & kSmallPage) : nullptr) {
+  if (TlbEntry* e = valid_[0] ? find(set_base(linear, false), linear & kSmallPageMask) : nullptr) {
     drop(*e);
     ++dropped;
   }
-  if (TlbEntry* e = valid_[1] ? find(set_base(linear, true), linear & kLargePage) : nullptr) {
+  if (TlbEntry* e = valid_[1] ? find(set_base(linear, true), linear & kLargePageMask) : nullptr) {
     drop(*e);
     ++dropped;
   }

@@ -102,6 +102,8 @@ class Tlb {
   const char* restore(const std::vector<TlbEntry>& entries, uint64_t clock);
 
  private:
+  static constexpr uint32_t kSmallPageMask = 0xFFFFF000u;  // linear bits that name a 4 KiB page
+  static constexpr uint32_t kLargePageMask = 0xFFC00000u;  // ... a 4 MiB page
   TlbEntry* find(unsigned base, uint32_t page);
   void drop(TlbEntry& e);
 
@@ -113,5 +115,35 @@ class Tlb {
   unsigned valid_[2] = {0, 0};
   uint64_t clock_ = 0;           // advances on every fill and hit
 };
+
+// Inline: every access that misses the CPU's own cache of host pointers
+// asks the model first (the miss path of `bench mem`).
+
+// Set-associative indexing: the low bits of the page number pick the set
+// (linear bits 12 and up for 4 KiB pages, 22 and up for 4 MiB pages).
+inline unsigned Tlb::set_base(uint32_t linear, bool large) const {
+  if (large) return small_entries() + (linear >> 22) % kLargeSets * kWays;
+  const uint32_t page = linear >> 12;
+  return (small_sets_pow2_ ? page & (small_sets_ - 1) : page % small_sets_) * kWays;
+}
+
+// The valid way of the set at `base` holding `page` (aligned to the array's
+// page size, which every entry of that array has).
+inline TlbEntry* Tlb::find(unsigned base, uint32_t page) {
+  TlbEntry* set = &slots_[base];
+  for (unsigned w = 0; w < kWays; ++w)
+    if (set[w].linear == page && set[w].valid) return &set[w];
+  return nullptr;
+}
+
+// The hardware searches both arrays at once; the model looks in the 4 KiB
+// set first and skips an array with nothing valid in it (also a TLB of no
+// entries at all).
+inline TlbEntry* Tlb::lookup(uint32_t linear) {
+  TlbEntry* e = valid_[0] ? find(set_base(linear, false), linear & kSmallPageMask) : nullptr;
+  if (!e && valid_[1]) e = find(set_base(linear, true), linear & kLargePageMask);
+  if (e) e->last_used = ++clock_;
+  return e;
+}
 
 }  // namespace vs::mmu
