@@ -51,7 +51,8 @@ constexpr const char* kUsage =
     "  --max-instructions N          stop after N instructions (default: no limit)\n"
     "  --save-at N FILE              save a snapshot when virtual time reaches N\n"
     "  --load FILE                   resume from a snapshot\n"
-    "  --info                        print the memory and port maps, then exit\n";
+    "  --info                        print the memory and port maps, then exit\n"
+    "  --mode native|trap            trap: the -kernel as a VM under the trap-and-emulate VMM (-m is the VM's RAM)\n";
 
 int usage_error(const std::string& msg) { return report_usage_error("run", msg, kUsage); }
 
@@ -222,11 +223,18 @@ int run_run(int argc, char** argv) {
       load_path = *v;
     } else if (a == "--info") {
       info = true;
+    } else if (a == "--mode") {
+      if (!(v = value())) return usage_error("--mode needs native or trap");
+      if (*v == "native") cfg.vmm = vmm::MachineConfig::Vmm::None;
+      else if (*v == "trap") cfg.vmm = vmm::MachineConfig::Vmm::Trap;
+      else return usage_error("--mode '" + *v + "': this build runs native and trap (the other modes are being built)");
     } else {
       return usage_error("unknown option '" + a + "'");
     }
   }
   if (!cfg.kernel.empty() && !load_path.empty()) return usage_error("give either -kernel or --load, not both");
+  if (cfg.vmm != vmm::MachineConfig::Vmm::None && cfg.kernel.empty())
+    return usage_error("--mode trap runs a -kernel (disk images and snapshots run natively)");
 
   // Multiboot modules: "file args,file args" (QEMU's -initrd for Multiboot).
   if (!initrd_spec.empty()) {
@@ -359,6 +367,13 @@ int run_run(int argc, char** argv) {
   std::fprintf(stderr, "virtual time: %" PRIu64 " (idle skipped: %" PRIu64 ")\n", m->now(), m->idle_skipped());
   for (size_t k = 0; k < trace::kKindCount; ++k)
     if (counts[k]) std::fprintf(stderr, "  %-12s %10" PRIu64 "\n", trace::kind_info(trace::EventKind(k)).name, counts[k]);
+  if (const vmm::TrapStats* t = m->trap_stats()) {
+    std::fprintf(stderr, "trap VMM: %" PRIu64 " emulated, %" PRIu64 " hidden page faults, %" PRIu64
+                         " guest page faults, %" PRIu64 " reflected\n",
+                 t->emulated, t->hidden_page_faults, t->guest_page_faults, t->reflected);
+    for (const auto& [reason, count] : t->exits)
+      std::fprintf(stderr, "  exit %-20s %10" PRIu64 "\n", vmm::exit_reason_name(reason), count);
+  }
   if (save_at && !saved) std::fprintf(stderr, "note: the run ended before --save-at %" PRIu64 "; no snapshot written\n", *save_at);
   switch (stop) {
     case vmm::MachineStop::GuestExit: return m->exit_status();

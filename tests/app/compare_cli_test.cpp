@@ -15,12 +15,13 @@ vs::test::ProcessResult compare(const std::vector<std::string>& args) {
   return vs::test::run_process(VS_VIRTSCOPE, all);
 }
 
-TEST(CompareCli, CsvHasANativeRowAndUnavailableModesWithReasons) {
-  const auto r = compare({"--workload", "hello", "--modes", "native,trap,container", "--csv"});
+TEST(CompareCli, CsvHasARowPerModeAndUnavailableModesWithReasons) {
+  const auto r = compare({"--workload", "hello", "--modes", "native,trap,pv,container", "--csv"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out.rfind("mode,available,exit_status,instructions,", 0), 0u) << r.out;
   EXPECT_NE(r.out.find("\nnative,1,1,"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("\ntrap,0,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\ntrap,1,1,"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\npv,0,"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("\ncontainer,0,"), std::string::npos) << r.out;
 }
 

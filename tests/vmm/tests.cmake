@@ -8,6 +8,7 @@ virtscope_test(vmm_tests
   vmm/machine_test.cpp
   vmm/xv6_test.cpp
   vmm/compare_test.cpp
+  vmm/trap_test.cpp
   ${VS_VMM_TEST_BLOBS})
 target_link_libraries(vmm_tests PRIVATE vs_vmm)
 add_dependencies(vmm_tests vmm_multiboot_hello vmm_timer_ticks vmm_apic_timer vs_kernel vs_initrd)

@@ -2,6 +2,8 @@
 
 #include <memory>
 
+#include "trap/trap_monitor.h"
+
 namespace vs::vmm {
 
 namespace {
@@ -52,10 +54,13 @@ std::string command_line(const Workload& w) {
   return line;
 }
 
-ModeResult run_native(const Workload& w, const CostModel& costs) {
+// Native and the VMM modes share the run: the same kernel, command line and
+// counting; a VMM mode adds its exits and its costs.
+ModeResult run_machine(Mode mode, const Workload& w, const CostModel& costs) {
   ModeResult r;
-  r.mode = Mode::Native;
+  r.mode = mode;
   MachineConfig c;
+  if (mode == Mode::Trap) c.vmm = MachineConfig::Vmm::Trap;
   c.ram_bytes = w.ram_bytes;
   c.kernel = w.kernel;
   c.kernel_name = "vs_kernel.elf";
@@ -80,6 +85,22 @@ ModeResult run_native(const Workload& w, const CostModel& costs) {
   r.exit_status = m->exit_status();
   r.instructions = m->instructions();
   r.modelled_cycles = r.instructions * costs.cycles("instruction");
+  if (const TrapStats* t = m->trap_stats()) {
+    // Under the trap VMM the guest's #PF and system calls are reflected
+    // events (the CPU's own PageFault events are the shadow's faults).
+    r.guest_page_faults = t->guest_page_faults;
+    r.hidden_page_faults = t->hidden_page_faults;
+    r.syscalls = t->syscalls;
+    r.shadow_syncs = t->shadow_syncs;
+    uint64_t exits = 0;
+    for (const auto& [reason, count] : t->exits) {
+      r.exits[exit_reason_name(reason)] = count;
+      exits += count;
+    }
+    r.modelled_cycles += exits * costs.cycles("trap") + t->emulated * costs.cycles("emulate") +
+                         t->hidden_page_faults * costs.cycles("hidden_fault");
+  }
+  if (r.stop == MachineStop::Unsupported && m->unsupported()) r.unavailable = m->unsupported();
   // The banner is the kernel's own line (it names the RAM size); what
   // follows is the workload's.
   if (const size_t nl = r.console.find('\n'); nl != std::string::npos) r.console.erase(0, nl + 1);
@@ -90,7 +111,8 @@ ModeResult run_native(const Workload& w, const CostModel& costs) {
 
 ModeResult run_workload(Mode mode, const Workload& w, const CostModel& costs) {
   switch (mode) {
-    case Mode::Native: return run_native(w, costs);
+    case Mode::Native:
+    case Mode::Trap: return run_machine(mode, w, costs);
     case Mode::Container: {
       ModeResult r;
       r.mode = mode;

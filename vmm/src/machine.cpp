@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "board.h"
+#include "trap/trap_monitor.h"
 #include "virtscope/devices/loaders.h"
 #include "virtscope/firmware/bios.h"
 
@@ -85,7 +86,10 @@ std::unique_ptr<Machine> Machine::build(const MachineConfig& config, std::string
     self->exit_requested_ = true;
     if (self->cpu_) self->cpu_->request_stop();
   };
-  m->board_ = std::make_unique<Board>(config, m->log_, w);
+  // Under a VMM the host's RAM holds the VMM's own pages and then the VM's.
+  MachineConfig host = config;
+  if (config.vmm == MachineConfig::Vmm::Trap) host.ram_bytes = TrapMonitor::kGuestBase + config.ram_bytes;
+  m->board_ = std::make_unique<Board>(host, m->log_, w);
   if (!m->board_->wire(error)) return nullptr;
   cpu::CpuConfig cpu_config;
   cpu_config.cpuid_features |= mmu::Mmu::kCpuidFeatures | cpu::cpuid_edx::APIC;
@@ -95,6 +99,13 @@ std::unique_ptr<Machine> Machine::build(const MachineConfig& config, std::string
   if (!m->board_->attach_drives(config, error) || !m->board_->place_mp_tables(error)) return nullptr;
   m->board_->configure_cmos();
   m->board_->scheduler.on_earlier_deadline([self] { self->cpu_->request_stop(); });
+  if (config.vmm == MachineConfig::Vmm::Trap) {
+    TrapMonitor::Host h{*m->cpu_, m->board_->memory, m->board_->scheduler, m->log_, m->board_->mmu, w.guest_exit,
+                        config.serial_out[0]};
+    m->trap_ = std::make_unique<TrapMonitor>(h, config.ram_bytes);
+    m->cpu_->set_hooks(m->trap_.get());
+    m->cpu_->set_interrupt_controller(m->trap_.get());
+  }
   m->input_timer_ = m->board_->scheduler.add("host-input", [self] { self->deliver_input(); });
   return m;
 }
@@ -102,6 +113,14 @@ std::unique_ptr<Machine> Machine::build(const MachineConfig& config, std::string
 devices::PhysicalMemory& Machine::memory() { return board_->memory; }
 devices::PortBus& Machine::ports() { return board_->ports; }
 uint64_t Machine::now() const { return cpu_->instructions(); }
+const char* Machine::unsupported() const {
+  if (trap_ && trap_->failure()) return trap_->failure();
+  return cpu_->unsupported_feature();
+}
+
+const TrapStats* Machine::trap_stats() const { return trap_ ? &trap_->stats() : nullptr; }
+const VirtualCpu* Machine::virtual_cpu() const { return trap_ ? &trap_->vcpu() : nullptr; }
+
 uint64_t Machine::instructions() const { return cpu_->instructions() - idle_skipped_; }
 void Machine::request_stop() {
   stop_requested_ = true;
@@ -112,8 +131,7 @@ void Machine::request_stop() {
 // 4 GiB code and data segments, EAX = the magic, EBX = the information
 // structure, interrupts off, A20 open. No GDT is needed: the segment caches
 // are loaded directly, as the spec allows ("GDTR may be invalid").
-bool Machine::boot(std::string& error) {
-  devices::MultibootImage image;
+bool Machine::read_boot_image(devices::MultibootImage& image, std::string& error) const {
   if (!read_file(config_.kernel, image.kernel, error)) return false;
   const std::string& name = config_.kernel_name.empty() ? config_.kernel : config_.kernel_name;
   image.cmdline = name + (config_.append.empty() ? "" : " " + config_.append);
@@ -124,6 +142,17 @@ bool Machine::boot(std::string& error) {
     if (!read_file(path, mod.bytes, error)) return false;
     mod.cmdline = spec;
     image.modules.push_back(std::move(mod));
+  }
+  return true;
+}
+
+bool Machine::boot(std::string& error) {
+  devices::MultibootImage image;
+  if (!read_boot_image(image, error)) return false;
+  if (trap_) {
+    if (trap_->boot(image, error)) return true;
+    error = config_.kernel + ": " + error;
+    return false;
   }
   const devices::MultibootResult r = devices::load_multiboot(image, board_->memory);
   if (!r.ok) {
@@ -243,7 +272,9 @@ MachineStop Machine::run(uint64_t max_instructions) {
       case cpu::RunStop::Shutdown: return MachineStop::Shutdown;
       case cpu::RunStop::Unsupported: return MachineStop::Unsupported;
       case cpu::RunStop::Requested:
-      case cpu::RunStop::Hook: break;  // the flags above say why
+      case cpu::RunStop::Hook:
+        if (trap_ && trap_->failure()) return MachineStop::Unsupported;
+        break;  // the flags above say why
     }
   }
 }

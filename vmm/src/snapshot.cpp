@@ -106,6 +106,10 @@ void load_ram(StateReader& r, uint8_t* ram, uint32_t size) {
 }  // namespace
 
 bool Machine::save(const std::string& path, std::string& error) const {
+  if (trap_) {
+    error = "snapshots of a machine running a VMM are not supported yet";
+    return false;
+  }
   std::vector<std::pair<std::string, StateWriter>> sections;
   auto section = [&](std::string name) -> StateWriter& {
     sections.emplace_back(std::move(name), StateWriter{});

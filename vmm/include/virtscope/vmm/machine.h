@@ -17,8 +17,10 @@
 
 #include "virtscope/cpu/cpu.h"
 #include "virtscope/trace/event.h"
+#include "virtscope/vmm/vm_state.h"
 
 namespace vs::devices {
+struct MultibootImage;
 class PhysicalMemory;
 class PortBus;
 class Scheduler;
@@ -50,6 +52,10 @@ struct MachineConfig {
   uint16_t debug_exit_size = 4;
   // The TLB model's size (entries), for lessons on TLB pressure.
   unsigned tlb_entries = 64;
+  // Run the -kernel as a virtual machine under a VMM (DESIGN.md §4) instead
+  // of on the bare PC. ram_bytes is then the VM's RAM.
+  enum class Vmm : uint8_t { None, Trap };
+  Vmm vmm = Vmm::None;
 };
 
 // Why Machine::run returned.
@@ -64,6 +70,7 @@ enum class MachineStop : uint8_t {
 const char* machine_stop_name(MachineStop);
 
 class Board;
+class TrapMonitor;
 
 class Machine {
  public:
@@ -84,7 +91,13 @@ class Machine {
   uint64_t instructions() const;
   uint64_t idle_skipped() const { return idle_skipped_; }
   int exit_status() const { return exit_status_; }
-  const char* unsupported() const { return cpu_->unsupported_feature(); }
+  // What the guest did that virtscope does not model, or that the VMM cannot
+  // emulate (MachineStop::Unsupported).
+  const char* unsupported() const;
+  // The trap-and-emulate VMM's counters and virtual CPU
+  // (MachineConfig::Vmm::Trap), else null.
+  const TrapStats* trap_stats() const;
+  const VirtualCpu* virtual_cpu() const;
 
   // Host input to the guest (the terminal): queued, and delivered to COM1 and
   // the keyboard when the guest is idle, so the same input gives the same run.
@@ -114,6 +127,7 @@ class Machine {
   explicit Machine(const MachineConfig& config);
   static std::unique_ptr<Machine> build(const MachineConfig& config, std::string& error);
   bool boot(std::string& error);
+  bool read_boot_image(devices::MultibootImage& image, std::string& error) const;
   bool map_bios(std::string& error);
   void reset();
   bool load_sections(const std::map<std::string, std::span<const uint8_t>>& sections, std::string& error);
@@ -124,6 +138,7 @@ class Machine {
   trace::EventLog log_;
   std::unique_ptr<Board> board_;
   std::unique_ptr<cpu::Cpu> cpu_;
+  std::unique_ptr<TrapMonitor> trap_;  // the VMM when config_.vmm is Trap
   uint64_t idle_skipped_ = 0;
   int exit_status_ = 0;
   bool exit_requested_ = false;

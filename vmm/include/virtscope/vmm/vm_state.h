@@ -1,0 +1,40 @@
+// A virtual machine's state as a VMM keeps it, shown beside the real CPU's
+// (DESIGN.md §4): the virtual CPU the guest believes it runs on, and the
+// VMM's counters.
+#pragma once
+
+#include <cstdint>
+#include <map>
+
+#include "virtscope/cpu/state.h"
+#include "virtscope/vmm/exit_reason.h"
+
+namespace vs::vmm {
+
+// The guest's paging registers (the real CR0/CR3/CR4 are the VMM's).
+struct GuestPaging {
+  uint32_t cr0 = 0, cr3 = 0, cr4 = 0;
+  bool enabled() const { return (cr0 & cpu::cr0::PG) && (cr0 & cpu::cr0::PE); }
+};
+
+// What the guest believes its privileged state is.
+struct VirtualCpu {
+  bool interrupts_enabled = false;  // the virtual IF
+  GuestPaging paging;               // virtual CR0 (PE, PG, WP), CR3, CR4
+  uint32_t cr2 = 0;
+  cpu::TableReg gdtr{0, 0}, idtr{0, 0};
+  uint16_t tr = 0;
+  bool halted = false;
+};
+
+struct TrapStats {
+  std::map<ExitReason, uint64_t> exits;
+  uint64_t emulated = 0;            // privileged instructions emulated
+  uint64_t hidden_page_faults = 0;  // shadow fills
+  uint64_t guest_page_faults = 0;   // #PF reflected to the guest
+  uint64_t shadow_syncs = 0;        // ShadowSync events
+  uint64_t reflected = 0;           // events delivered through the virtual IDT
+  uint64_t syscalls = 0;            // int 0x80 from guest user mode
+};
+
+}  // namespace vs::vmm

@@ -1,0 +1,53 @@
+// Shadow page tables for a software VMM (trap-and-emulate): the tables the
+// real MMU walks, mapping guest-linear addresses straight to host-physical
+// ones, built by the VMM from the guest's own tables (which the real MMU
+// never sees). ../shared/SEMANTICS.md §9.
+//
+// This first version treats the shadow as a virtual TLB (the approach of
+// the earliest software VMMs): entries are filled on demand, at the page
+// fault a missing entry causes ("hidden" faults, invisible to the guest),
+// and dropped exactly when a real TLB would have to drop them: everything
+// on a guest CR3 load or paging-mode change, one page on INVLPG. A guest
+// that edits its page tables and then invalidates, as the architecture
+// requires (SDM Vol. 3A §4.10.4), sees the same memory as on hardware.
+// Write-protecting ("tracing") guest page-table pages, so that edits are
+// seen as they happen, is the next step.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace vs::vmm {
+
+class ShadowPaging {
+ public:
+  // Pages come from host RAM [pool_first, pool_first + pool_pages * 4 KiB)
+  // at `host_ram` (host-physical 0). `hole_table` is the host-physical page
+  // table the VMM keeps in the top 4 MiB of every address space (its GDT);
+  // the guest's segments stop below it.
+  ShadowPaging(uint8_t* host_ram, uint32_t pool_first, uint32_t pool_pages, uint32_t hole_table);
+
+  static constexpr uint32_t kHoleBase = 0xFFC00000u;  // linear: the VMM's 4 MiB
+
+  uint32_t root() const { return root_; }  // host-physical page directory: the real CR3
+  // Maps one 4 KiB page. Returns false when the pool is exhausted (the
+  // caller flushes and retries).
+  bool map(uint32_t linear, uint32_t host_phys, bool writable, bool user);
+  // Drops the entry for `linear`; returns whether one was there.
+  bool invalidate(uint32_t linear);
+  // Drops every guest entry (the VMM's hole stays); returns how many.
+  unsigned flush();
+  unsigned mapped() const { return mapped_; }
+
+ private:
+  uint32_t* table(uint32_t host_phys) const { return reinterpret_cast<uint32_t*>(ram_ + host_phys); }
+  uint32_t allocate();
+
+  uint8_t* ram_;
+  uint32_t root_;
+  std::vector<uint32_t> free_;   // host-physical pages for page tables
+  std::vector<uint32_t> tables_; // page tables in use, to return on flush
+  unsigned mapped_ = 0;
+};
+
+}  // namespace vs::vmm

@@ -1,0 +1,333 @@
+#include "trap_monitor.h"
+
+#include <cstring>
+#include <vector>
+
+#include "virtscope/cpu/state.h"
+#include "virtscope/mmu/paging.h"
+#include "virtscope/trace/event.h"
+
+namespace vs::vmm {
+
+using cpu::CpuState;
+using cpu::HookAction;
+
+namespace {
+
+constexpr uint8_t kPageFault = 14, kGeneralProtection = 13;
+constexpr uint32_t kSegmentTop = ShadowPaging::kHoleBase - 1;  // guest segments end below the VMM's hole
+// How often a pending interrupt the guest has masked is looked at again (the
+// guest may have unmasked it with an instruction the VMM does not see, such
+// as IRET to user mode). 10,000 instructions = 0.1 ms of virtual time.
+constexpr uint64_t kInterruptWindowPoll = 10'000;
+
+uint64_t descriptor_base(uint64_t d) { return ((d >> 16) & 0xFFFFFF) | ((d >> 32) & 0xFF000000); }
+uint32_t descriptor_limit(uint64_t d) {
+  const uint32_t raw = uint32_t(d & 0xFFFF) | uint32_t((d >> 32) & 0xF0000);
+  return (d >> 55) & 1 ? (raw << 12) | 0xFFF : raw;
+}
+
+// Ring compression (SDM Vol. 3A §5.5): the guest's ring-0 code and data
+// descriptors become ring 1, and no guest segment reaches the VMM's top 4 MiB
+// (Xen's 32-bit guests are kept out of Xen the same way).
+uint64_t compress(uint64_t d) {
+  const bool code_or_data = (d >> 44) & 1;
+  if (!code_or_data || !((d >> 47) & 1)) return d;  // system descriptors and holes as they are
+  if (((d >> 45) & 3) == 0) d |= uint64_t(1) << 45;  // DPL 0 -> 1
+  if (descriptor_base(d) + uint64_t(descriptor_limit(d)) > kSegmentTop) {
+    // Clamp the limit (page granular) so base + limit stays below the hole.
+    const uint64_t base = descriptor_base(d);
+    const uint32_t pages = base > kSegmentTop ? 0 : uint32_t((kSegmentTop - base) >> 12);
+    d = (d & ~uint64_t(0x000F00000000FFFF)) | (pages & 0xFFFF) | (uint64_t((pages >> 16) & 0xF) << 48);
+    d |= uint64_t(1) << 55;  // G
+  }
+  return d;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------ set-up ----
+
+TrapMonitor::TrapMonitor(Host host, uint32_t guest_ram_bytes)
+    : host_(host),
+      guest_(host.memory.ram(), kGuestBase, guest_ram_bytes),
+      linear_(guest_, host.log),
+      shadow_(host.memory.ram(), kPoolFirst, (kGuestBase - kPoolFirst) / 0x1000, kHoleTable),
+      pic_([this](bool level) {
+        pic_intr_ = level;
+        update_intr();
+      }, &host.log, &host.scheduler),
+      pit_(host.scheduler, pic_),
+      com1_("vm-com1", 0x3F8, 4, pic_, host.scheduler, host.serial_out),
+      debug_exit_(host.guest_exit, &host.log, &host.scheduler) {
+  com1_.set_out2_gates_irq(false);
+  ports_.map(0x20, 0x21, pic_);
+  ports_.map(0xA0, 0xA1, pic_);
+  ports_.map(0x4D0, 0x4D1, pic_);
+  ports_.map(0x40, 0x43, pit_);
+  ports_.map(0x61, 0x61, pit_);
+  ports_.map(0x3F8, 0x3FF, com1_);
+  ports_.map(debug_exit_.first_port(), debug_exit_.last_port(), debug_exit_);
+  window_ = host.scheduler.add("vm-interrupt-window", [this] { update_intr(); });
+}
+
+TrapMonitor::~TrapMonitor() = default;
+
+bool TrapMonitor::boot(const devices::MultibootImage& image, std::string& error) {
+  // The loader places the kernel in a guest-physical memory of its own; its
+  // bytes then become the VM's RAM in the host.
+  devices::PhysicalMemory staging(guest_.size());
+  const devices::MultibootResult r = devices::load_multiboot(image, staging);
+  if (!r.ok) {
+    error = r.error;
+    return false;
+  }
+  std::memcpy(host_.memory.ram() + kGuestBase, staging.ram(), guest_.size());
+
+  // The VMM's hole: the real GDT at its base, mapped in every shadow.
+  uint32_t* hole = reinterpret_cast<uint32_t*>(host_.memory.ram() + kHoleTable);
+  std::memset(hole, 0, 0x1000);
+  for (uint32_t i = 0; i < 2; ++i) hole[i] = (kRealGdt + i * 0x1000) | mmu::entry::P | mmu::entry::RW;
+  uint64_t* gdt = reinterpret_cast<uint64_t*>(host_.memory.ram() + kRealGdt);
+  std::memset(gdt, 0, 0x2000);
+  // Until the guest loads its own GDT: flat ring-1 code (0x08) and data (0x10).
+  gdt[1] = compress(0x00CF9A000000FFFFull);
+  gdt[2] = compress(0x00CF92000000FFFFull);
+
+  CpuState s;
+  s.cr0 = cpu::cr0::PE | cpu::cr0::PG | cpu::cr0::WP | cpu::cr0::ET;
+  s.cr3 = shadow_.root();
+  s.cr4 = 0;
+  s.gdtr = {ShadowPaging::kHoleBase, 0x1FFF};
+  s.idtr = {ShadowPaging::kHoleBase + 0x2000, 0};  // empty: every event reaches the hooks
+  s.eflags = cpu::flag::kFixed1 | cpu::flag::IF;
+  s.eip = r.entry;
+  s.gpr[cpu::EAX] = 0x2BADB002;
+  s.gpr[cpu::EBX] = r.info;
+  s.cpl = 1;
+  real_segment(0x09, s.seg[cpu::CS]);
+  for (unsigned seg : {cpu::SS, cpu::DS, cpu::ES, cpu::FS, cpu::GS}) real_segment(0x11, s.seg[seg]);
+  s.tr = {};
+  s.ldtr = {};
+  host_.cpu.set_state(s);
+  host_.mmu.flush(true);
+  // Multiboot: paging off, interrupts off (§3.2).
+  vcpu_ = {};
+  vcpu_.paging.cr0 = cpu::cr0::PE | cpu::cr0::ET;
+  host_.log.set_context(1, 0);
+  return true;
+}
+
+// The real descriptor for `selector` (its RPL is ignored), as a segment
+// cache the CPU can be given. False for a selector outside the real GDT.
+bool TrapMonitor::real_segment(uint16_t selector, cpu::Segment& out) const {
+  const uint32_t index = selector >> 3;
+  if (index == 0 || index * 8 + 7 > 0x1FFF) return false;
+  uint64_t d;
+  std::memcpy(&d, host_.memory.ram() + kRealGdt + index * 8, 8);
+  if (!((d >> 47) & 1)) return false;
+  out.selector = uint16_t((selector & ~3u) | ((d >> 45) & 3));
+  out.base = uint32_t(descriptor_base(d));
+  out.limit = descriptor_limit(d);
+  out.attr = uint16_t((d >> 40) & 0xF0FF) | 0x01;  // accessed
+  return true;
+}
+
+// LGDT: the real GDT becomes a ring-compressed copy of the guest's.
+bool TrapMonitor::rebuild_real_gdt() {
+  const uint32_t bytes = uint32_t(vcpu_.gdtr.limit) + 1;
+  if (bytes > 0x2000) return false;
+  std::vector<uint64_t> guest(bytes / 8);
+  if (!linear_.read(vcpu_.gdtr.base, guest.data(), uint32_t(guest.size() * 8), vcpu_.paging)) return false;
+  uint64_t* real = reinterpret_cast<uint64_t*>(host_.memory.ram() + kRealGdt);
+  std::memset(real, 0, 0x2000);
+  for (size_t i = 1; i < guest.size(); ++i) real[i] = compress(guest[i]);
+  return true;
+}
+
+// ------------------------------------------------------ interrupts ----
+
+// The guest's interrupt flag as the VMM applies it: its user mode always
+// runs with interrupts on (ring 3 cannot clear IF), its kernel with the
+// virtual IF that CLI and STI set.
+bool TrapMonitor::guest_if(const CpuState& s) const { return s.cpl == 3 || vcpu_.interrupts_enabled; }
+
+// The real INTR pin follows the VM's PIC only while the guest could take the
+// interrupt; otherwise the VMM looks again after a short while.
+void TrapMonitor::update_intr() {
+  const CpuState s = host_.cpu.state();
+  const bool deliverable = pic_intr_ && guest_if(s);
+  host_.cpu.set_irq(deliverable);
+  if (pic_intr_ && !deliverable && !host_.scheduler.pending(window_))
+    host_.scheduler.schedule(window_, host_.scheduler.now() + kInterruptWindowPoll);
+}
+
+uint8_t TrapMonitor::acknowledge() {
+  acknowledging_ = true;
+  return pic_.acknowledge();
+}
+
+HookAction TrapMonitor::on_interrupt(uint8_t vector) {
+  CpuState s = host_.cpu.state();
+  const bool external = acknowledging_;
+  acknowledging_ = false;
+  if (external) {
+    exit(ExitReason::ExternalInterrupt, vector, s);
+    vcpu_.halted = false;
+    s.halted = false;
+  } else {
+    // INT n: EIP is already past the instruction.
+    exit(ExitReason::SoftwareInterrupt, vector, s);
+    if (vector == 0x80 && s.cpl == 3) ++stats_.syscalls;
+  }
+  if (!reflect(s, vector, false, 0, external ? 0 : 1)) return fail("cannot deliver an interrupt through the guest's IDT");
+  update_intr();
+  return HookAction::Handled;
+}
+
+// Delivery through the guest's IDT, done by the VMM as the processor would
+// (SDM Vol. 3A §6.12.1): the guest's gate, its kernel stack from its TSS on
+// a change from user mode, the frame pushed on that stack, the handler
+// entered at (real) ring 1.
+bool TrapMonitor::reflect(CpuState& s, uint8_t vector, bool has_error, uint32_t error, unsigned source) {
+  uint64_t gate = 0;
+  if (uint32_t(vector) * 8 + 7 > vcpu_.idtr.limit) return false;
+  if (!linear_.read(vcpu_.idtr.base + vector * 8u, &gate, 8, vcpu_.paging)) return false;
+  const unsigned type = (gate >> 40) & 0xF;
+  if (!((gate >> 47) & 1) || (type != 0xE && type != 0xF)) return false;
+  // INT n honours the gate's DPL (a user program may not raise vector 13 by hand).
+  if (source == 1 && s.cpl == 3 && ((gate >> 45) & 3) < 3)
+    return reflect(s, kGeneralProtection, true, vector * 8u + 2, 2);
+  const uint16_t target = uint16_t(gate >> 16);
+  const uint32_t offset = uint32_t(gate & 0xFFFF) | uint32_t((gate >> 32) & 0xFFFF0000);
+
+  uint32_t frame[7];
+  unsigned n = 0;
+  uint32_t esp = s.gpr[cpu::ESP];
+  cpu::Segment new_ss = s.seg[cpu::SS];
+  if (s.cpl == 3) {
+    // The guest kernel's stack: TSS.SS0:ESP0 of the guest's TSS.
+    uint64_t tss_desc = 0;
+    if (!vcpu_.tr || !linear_.read(vcpu_.gdtr.base + (vcpu_.tr & ~7u), &tss_desc, 8, vcpu_.paging)) return false;
+    const uint32_t tss = uint32_t(descriptor_base(tss_desc));
+    uint32_t esp0 = 0, ss0 = 0;
+    if (!linear_.read32(tss + 4, esp0, vcpu_.paging) || !linear_.read(tss + 8, &ss0, 2, vcpu_.paging)) return false;
+    if (!real_segment(uint16_t(ss0 | 1), new_ss)) return false;
+    frame[n++] = s.seg[cpu::SS].selector;
+    frame[n++] = esp;
+    esp = esp0;
+  }
+  const uint32_t eflags = (s.eflags & ~cpu::flag::IF) | (guest_if(s) ? cpu::flag::IF : 0);
+  frame[n++] = eflags;
+  frame[n++] = s.seg[cpu::CS].selector;
+  frame[n++] = s.eip;
+  if (has_error) frame[n++] = error;
+  // The frame, lowest address first (EIP or the error code on top).
+  uint32_t stacked[7];
+  for (unsigned i = 0; i < n; ++i) stacked[i] = frame[n - 1 - i];
+  esp -= n * 4;
+  if (!linear_.write(new_ss.base + esp, stacked, n * 4, vcpu_.paging)) return false;
+
+  cpu::Segment cs;
+  if (!real_segment(uint16_t(target | 1), cs)) return false;
+  s.seg[cpu::CS] = cs;
+  s.seg[cpu::SS] = new_ss;
+  s.gpr[cpu::ESP] = esp;
+  s.eip = offset;
+  s.cpl = 1;
+  s.eflags &= ~(cpu::flag::TF | cpu::flag::NT | cpu::flag::RF);
+  if (type == 0xE) vcpu_.interrupts_enabled = false;  // an interrupt gate clears IF
+  s.halted = false;
+  host_.cpu.set_state(s);
+  ++stats_.reflected;
+  host_.log.emit(trace::EventKind::VirtualInterrupt, now(), vector, source, offset, target);
+  return true;
+}
+
+// ------------------------------------------------------ exceptions ----
+
+HookAction TrapMonitor::on_exception(uint8_t vector, bool has_error, uint32_t error_code) {
+  CpuState s = host_.cpu.state();
+  if (vector == kPageFault) return page_fault(s, s.cr2, error_code);
+  // At ring 1 a #GP is most often a privileged instruction of the guest
+  // kernel (error code 0) or its stack-segment load (the selector).
+  if (vector == kGeneralProtection && s.cpl == 1) {
+    Decoded d;
+    if (!decode(s, d)) return fail("cannot read the guest instruction that trapped");
+    if (emulate(s, d)) {
+      ++stats_.emulated;
+      host_.cpu.set_state(s);
+      update_intr();
+      return HookAction::Handled;
+    }
+    if (!failure_.empty()) return HookAction::Stop;
+  }
+  // Everything else is the guest's: reflect it (a user program's #GP, #UD,
+  // #DE; a fault in the guest kernel reaches the guest's panic path).
+  exit(ExitReason::ExceptionOrNmi, vector, s);
+  if (!reflect(s, vector, has_error, error_code, 2)) return fail("cannot deliver an exception through the guest's IDT");
+  update_intr();
+  return HookAction::Handled;
+}
+
+// A #PF under shadow paging is either the guest's (its own tables do not
+// allow the access: reflected, with the guest's error code and CR2) or
+// hidden (the shadow lacks an entry the guest's tables have: filled here,
+// and the instruction runs again).
+HookAction TrapMonitor::page_fault(CpuState& s, uint32_t linear, uint32_t error) {
+  exit(ExitReason::ExceptionOrNmi, kPageFault, s);
+  mmu::AccessQuery q;
+  q.access = (error & mmu::pf_error::W) ? cpu::Access::Write : cpu::Access::Read;
+  q.user = error & mmu::pf_error::U;
+  q.wp = vcpu_.paging.cr0 & cpu::cr0::WP;
+  const mmu::WalkResult w = linear_.walk(linear, vcpu_.paging, q);
+  if (w.fault || linear >= ShadowPaging::kHoleBase) {
+    ++stats_.guest_page_faults;
+    vcpu_.cr2 = linear;
+    const uint32_t guest_error = w.fault ? w.error_code : (error | mmu::pf_error::P);
+    if (!reflect(s, kPageFault, true, guest_error, 2)) return fail("cannot deliver a page fault to the guest");
+    update_intr();
+    return HookAction::Handled;
+  }
+  if (!guest_.contains(w.phys)) return fail("the guest touched guest-physical memory that is not RAM");
+  const bool write = q.access == cpu::Access::Write;
+  linear_.set_accessed_dirty(w, write);
+  // Writable in the shadow only once the guest's D bit is set, so that the
+  // first write comes back here to set it.
+  const bool writable = !vcpu_.paging.enabled() || ((w.writable || (write && !q.user)) && (w.dirty || write));
+  const uint32_t host_phys = kGuestBase + (w.phys & ~0xFFFu);
+  if (!shadow_.map(linear, host_phys, writable, w.user)) {
+    flush_shadow();
+    if (!shadow_.map(linear, host_phys, writable, w.user)) return fail("shadow page-table pool exhausted");
+  }
+  host_.mmu.invalidate_page(linear);
+  host_.cpu.flush_tlb();
+  ++stats_.hidden_page_faults;
+  ++stats_.shadow_syncs;
+  const uint32_t guest_pte = w.levels ? w.steps[w.levels - 1].entry : 0;
+  host_.log.emit(trace::EventKind::ShadowSync, now(), linear, guest_pte, host_phys | (writable ? 2 : 0) | 1, 0);
+  return HookAction::Handled;
+}
+
+void TrapMonitor::flush_shadow() {
+  const unsigned dropped = shadow_.flush();
+  host_.mmu.flush(true);
+  host_.cpu.flush_tlb();
+  if (dropped) {
+    ++stats_.shadow_syncs;
+    host_.log.emit(trace::EventKind::ShadowSync, now(), 0, 0, dropped, 2);
+  }
+}
+
+void TrapMonitor::exit(ExitReason reason, uint32_t qualification, const CpuState& s) {
+  ++stats_.exits[reason];
+  host_.log.emit(trace::EventKind::VmExit, now(), uint64_t(reason), qualification, s.eip, s.seg[cpu::CS].selector);
+}
+
+HookAction TrapMonitor::fail(const std::string& why) {
+  if (failure_.empty()) failure_ = "trap VMM: " + why;
+  host_.cpu.request_stop();
+  return HookAction::Stop;
+}
+
+}  // namespace vs::vmm
