@@ -52,7 +52,8 @@ constexpr const char* kUsage =
     "  --save-at N FILE              save a snapshot when virtual time reaches N\n"
     "  --load FILE                   resume from a snapshot\n"
     "  --info                        print the memory and port maps, then exit\n"
-    "  --mode native|trap            trap: the -kernel as a VM under the trap-and-emulate VMM (-m is the VM's RAM)\n";
+    "  --mode native|trap|bt         the -kernel as a VM under the trap-and-emulate VMM, without or\n"
+    "                                with binary translation of its kernel code (-m is the VM's RAM)\n";
 
 int usage_error(const std::string& msg) { return report_usage_error("run", msg, kUsage); }
 
@@ -224,17 +225,18 @@ int run_run(int argc, char** argv) {
     } else if (a == "--info") {
       info = true;
     } else if (a == "--mode") {
-      if (!(v = value())) return usage_error("--mode needs native or trap");
+      if (!(v = value())) return usage_error("--mode needs native, trap or bt");
       if (*v == "native") cfg.vmm = vmm::MachineConfig::Vmm::None;
       else if (*v == "trap") cfg.vmm = vmm::MachineConfig::Vmm::Trap;
-      else return usage_error("--mode '" + *v + "': this build runs native and trap (the other modes are being built)");
+      else if (*v == "bt") cfg.vmm = vmm::MachineConfig::Vmm::Bt;
+      else return usage_error("--mode '" + *v + "': this build runs native, trap and bt (the other modes are being built)");
     } else {
       return usage_error("unknown option '" + a + "'");
     }
   }
   if (!cfg.kernel.empty() && !load_path.empty()) return usage_error("give either -kernel or --load, not both");
   if (cfg.vmm != vmm::MachineConfig::Vmm::None && cfg.kernel.empty())
-    return usage_error("--mode trap runs a -kernel (disk images and snapshots run natively)");
+    return usage_error("--mode trap and bt run a -kernel (disk images and snapshots run natively)");
 
   // Multiboot modules: "file args,file args" (QEMU's -initrd for Multiboot).
   if (!initrd_spec.empty()) {

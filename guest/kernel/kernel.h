@@ -74,6 +74,8 @@ extern volatile uint32_t ticks;
 void pic_init(void);
 void pic_eoi(int irq);
 void pit_init(void);
+void timer_calibrate(void);  // Linux-style delay calibration with interrupts on
+extern uint32_t loops_per_tick;
 
 // pmem.c
 void pmem_init(uint32_t start, uint32_t end);

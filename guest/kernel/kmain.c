@@ -56,6 +56,7 @@ void kmain(uint32_t magic, const struct multiboot_info* mbi) {
   initrd_init(initrd_start, initrd_end);
   proc_init();
   kprintf("virtscope teaching kernel: %u MiB, initrd %d files\n", ram_top >> 20, initrd_count());
+  timer_calibrate();
 
   // A teaching aid: `crash=kernel` makes the kernel touch an unmapped page,
   // to show what a kernel-mode fault looks like.

@@ -38,3 +38,28 @@ void pit_init(void) {
   pv.outb(0x40, divisor & 0xFF);
   pv.outb(0x40, divisor >> 8);
 }
+
+// Boot-time delay calibration, after Linux's calibrate_delay() ("BogoMIPS"):
+// with interrupts on, wait for a timer tick, then count how many times a
+// loop runs before the next one. It relies on the timer interrupt arriving
+// while the kernel runs with IF = 1. On the way it reads the tick counter
+// in a critical section with the interrupt-flag save/restore idiom
+// (pushfl; cli ... pushl; popfl). At ring 1 under a trap-and-emulate VMM
+// that POPF cannot restore IF and does not trap: the virtual IF stays
+// clear, the tick never comes, and the loop below never ends
+// (docs/modes/trap.md). Natively, and under binary translation, it takes at
+// most two ticks.
+uint32_t loops_per_tick;
+
+void timer_calibrate(void) {
+  pv.irq_enable();
+  uint32_t flags = pv.save_flags_and_disable();
+  const uint32_t start = ticks;
+  pv.restore_flags(flags);
+  while (ticks == start) continue;
+  const uint32_t edge = ticks;
+  uint32_t n = 0;
+  while (ticks == edge) n++;
+  loops_per_tick = n;
+  pv.irq_disable();
+}

@@ -61,6 +61,7 @@ ModeResult run_machine(Mode mode, const Workload& w, const CostModel& costs) {
   r.mode = mode;
   MachineConfig c;
   if (mode == Mode::Trap) c.vmm = MachineConfig::Vmm::Trap;
+  if (mode == Mode::Bt) c.vmm = MachineConfig::Vmm::Bt;
   c.ram_bytes = w.ram_bytes;
   c.kernel = w.kernel;
   c.kernel_name = "vs_kernel.elf";
@@ -97,8 +98,10 @@ ModeResult run_machine(Mode mode, const Workload& w, const CostModel& costs) {
       r.exits[exit_reason_name(reason)] = count;
       exits += count;
     }
-    r.modelled_cycles += exits * costs.cycles("trap") + t->emulated * costs.cycles("emulate") +
-                         t->hidden_page_faults * costs.cycles("hidden_fault");
+    // A binary-translation call-out replaces a trap by an in-line call.
+    r.modelled_cycles += (exits - t->callouts) * costs.cycles("trap") + t->callouts * costs.cycles("bt_callout") +
+                         t->emulated * costs.cycles("emulate") + t->hidden_page_faults * costs.cycles("hidden_fault") +
+                         t->translated * costs.cycles("bt_translate");
   }
   if (r.stop == MachineStop::Unsupported && m->unsupported()) r.unavailable = m->unsupported();
   // The banner is the kernel's own line (it names the RAM size); what
@@ -112,7 +115,8 @@ ModeResult run_machine(Mode mode, const Workload& w, const CostModel& costs) {
 ModeResult run_workload(Mode mode, const Workload& w, const CostModel& costs) {
   switch (mode) {
     case Mode::Native:
-    case Mode::Trap: return run_machine(mode, w, costs);
+    case Mode::Trap:
+    case Mode::Bt: return run_machine(mode, w, costs);
     case Mode::Container: {
       ModeResult r;
       r.mode = mode;

@@ -24,12 +24,18 @@ constexpr uint32_t kCr4PagingBits = cpu::cr4::PSE | cpu::cr4::PGE | cpu::cr4::PA
 // Prefixes, opcode, ModRM with SIB and displacement, 32-bit addressing only
 // (the teaching kernel's code; anything else is reported, not guessed).
 bool TrapMonitor::decode(const CpuState& s, Decoded& d) {
-  uint8_t* b = d.bytes;
   const uint32_t at = s.seg[cpu::CS].base + s.eip;
   // The instruction may end near a page that is not mapped: read what exists.
   unsigned have = 0;
-  while (have < 15 && linear_.read(at + have, b + have, 1, vcpu_.paging)) ++have;
+  while (have < 15 && linear_.read(at + have, d.bytes + have, 1, vcpu_.paging)) ++have;
   d.available = have;
+  return parse(s, d);
+}
+
+// Decodes d.bytes[0 .. d.available).
+bool TrapMonitor::parse(const CpuState& s, Decoded& d) {
+  const uint8_t* b = d.bytes;
+  const unsigned have = d.available;
   if (have == 0) return false;
   unsigned i = 0;
   int segment = -1;

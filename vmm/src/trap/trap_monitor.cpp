@@ -48,7 +48,7 @@ uint64_t compress(uint64_t d) {
 
 // ------------------------------------------------------------ set-up ----
 
-TrapMonitor::TrapMonitor(Host host, uint32_t guest_ram_bytes)
+TrapMonitor::TrapMonitor(Host host, uint32_t guest_ram_bytes, bool binary_translation)
     : host_(host),
       guest_(host.memory.ram(), kGuestBase, guest_ram_bytes),
       linear_(guest_, host.log),
@@ -60,6 +60,7 @@ TrapMonitor::TrapMonitor(Host host, uint32_t guest_ram_bytes)
       pit_(host.scheduler, pic_),
       com1_("vm-com1", 0x3F8, 4, pic_, host.scheduler, host.serial_out),
       debug_exit_(host.guest_exit, &host.log, &host.scheduler) {
+  bt_ = binary_translation;
   com1_.set_out2_gates_irq(false);
   ports_.map(0x20, 0x21, pic_);
   ports_.map(0xA0, 0xA1, pic_);
@@ -83,6 +84,7 @@ bool TrapMonitor::boot(const devices::MultibootImage& image, std::string& error)
     return false;
   }
   std::memcpy(host_.memory.ram() + kGuestBase, staging.ram(), guest_.size());
+  if (bt_) translate_kernel(image.kernel);
 
   // The VMM's hole: the real GDT at its base, mapped in every shadow.
   uint32_t* hole = reinterpret_cast<uint32_t*>(host_.memory.ram() + kHoleTable);
@@ -176,7 +178,10 @@ HookAction TrapMonitor::on_interrupt(uint8_t vector) {
     vcpu_.halted = false;
     s.halted = false;
   } else {
-    // INT n: EIP is already past the instruction.
+    // A binary-translation call-out (INT3 at a site), else the guest's INT n
+    // (EIP is already past the instruction).
+    if (bt_ && vector == 3 && callout(s)) return HookAction::Handled;
+    if (!failure_.empty()) return HookAction::Stop;
     exit(ExitReason::SoftwareInterrupt, vector, s);
     if (vector == 0x80 && s.cpl == 3) ++stats_.syscalls;
   }
@@ -292,9 +297,15 @@ HookAction TrapMonitor::page_fault(CpuState& s, uint32_t linear, uint32_t error)
   if (!guest_.contains(w.phys)) return fail("the guest touched guest-physical memory that is not RAM");
   const bool write = q.access == cpu::Access::Write;
   linear_.set_accessed_dirty(w, write);
+  // Translated code stays read-only; the guest's first write there drops
+  // the page's translations (the code is the guest's own again).
+  const uint32_t guest_page = w.phys & ~0xFFFu;
+  const bool translated = translated_pages_.count(guest_page);
+  if (translated && write) drop_translations(guest_page);
   // Writable in the shadow only once the guest's D bit is set, so that the
   // first write comes back here to set it.
-  const bool writable = !vcpu_.paging.enabled() || ((w.writable || (write && !q.user)) && (w.dirty || write));
+  const bool writable = (!translated || write) &&
+                        (!vcpu_.paging.enabled() || ((w.writable || (write && !q.user)) && (w.dirty || write)));
   const uint32_t host_phys = kGuestBase + (w.phys & ~0xFFFu);
   if (!shadow_.map(linear, host_phys, writable, w.user)) {
     flush_shadow();

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "guest_memory.h"
 #include "shadow_paging.h"
@@ -52,7 +53,9 @@ class TrapMonitor final : public cpu::CpuHooks, public cpu::InterruptController 
     std::function<void(int status)> guest_exit;
     std::function<void(uint8_t)> serial_out;
   };
-  TrapMonitor(Host host, uint32_t guest_ram_bytes);
+  // With `binary_translation` the guest kernel's code is scanned before it
+  // runs and its sensitive instructions call the VMM (the bt mode).
+  TrapMonitor(Host host, uint32_t guest_ram_bytes, bool binary_translation = false);
   ~TrapMonitor() override;
 
   // Places the Multiboot kernel in the VM's RAM and sets up the real CPU to
@@ -84,12 +87,18 @@ class TrapMonitor final : public cpu::CpuHooks, public cpu::InterruptController 
     unsigned available = 0;
   };
   bool decode(const cpu::CpuState& s, Decoded& d);
+  bool parse(const cpu::CpuState& s, Decoded& d);
   bool emulate(cpu::CpuState& s, const Decoded& d);
   bool emulate_io(cpu::CpuState& s, const Decoded& d);
   bool emulate_0f01(cpu::CpuState& s, const Decoded& d);
   bool emulate_cr(cpu::CpuState& s, const Decoded& d);
   bool load_ss(cpu::CpuState& s, uint16_t selector);
   cpu::HookAction page_fault(cpu::CpuState& s, uint32_t linear, uint32_t error);
+  // Binary translation (binary_translation.cpp).
+  void translate_kernel(const std::vector<uint8_t>& elf);
+  bool callout(cpu::CpuState& s);
+  bool emulate_sensitive(cpu::CpuState& s, const Decoded& d, bool& handled);
+  void drop_translations(uint32_t page);
   bool reflect(cpu::CpuState& s, uint8_t vector, bool has_error, uint32_t error, unsigned source);
   bool rebuild_real_gdt();
   bool real_segment(uint16_t selector, cpu::Segment& out) const;
@@ -119,6 +128,15 @@ class TrapMonitor final : public cpu::CpuHooks, public cpu::InterruptController 
   bool pic_intr_ = false;          // the VM's PIC INTR output
   bool acknowledging_ = false;     // acknowledge() ran: the next on_interrupt is external
   devices::Scheduler::Id window_;  // re-checks a pending interrupt the guest had masked
+  // Binary translation: call-out sites (guest-linear = guest-physical in the
+  // kernel's identity map) with the original bytes, and the pages they are on.
+  struct Site {
+    uint8_t bytes[15];
+    uint8_t length;
+  };
+  bool bt_ = false;
+  std::map<uint32_t, Site> sites_;
+  std::map<uint32_t, unsigned> translated_pages_;  // guest-physical page -> sites on it
 };
 
 }  // namespace vs::vmm

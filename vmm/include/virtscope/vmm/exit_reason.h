@@ -28,6 +28,11 @@ enum class ExitReason : uint16_t {
   Sti = 257,
   SegmentLoad = 258,        // MOV/POP SS with the guest's ring-0 selector (qualification: the selector)
   SoftwareInterrupt = 259,  // INT n (qualification: the vector)
+  // Binary translation's call-outs for sensitive instructions that do not trap.
+  Popf = 260,
+  Pushf = 261,
+  Iret = 262,
+  SensitiveRead = 263,      // PUSH CS, SGDT, SIDT, SLDT, STR, SMSW: the guest's values
 };
 
 inline const char* exit_reason_name(ExitReason r) {
@@ -49,6 +54,10 @@ inline const char* exit_reason_name(ExitReason r) {
     case ExitReason::Sti: return "STI";
     case ExitReason::SegmentLoad: return "SEGMENT_LOAD";
     case ExitReason::SoftwareInterrupt: return "SOFTWARE_INTERRUPT";
+    case ExitReason::Popf: return "POPF";
+    case ExitReason::Pushf: return "PUSHF";
+    case ExitReason::Iret: return "IRET";
+    case ExitReason::SensitiveRead: return "SENSITIVE_READ";
   }
   return "UNKNOWN";
 }

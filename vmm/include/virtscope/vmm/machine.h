@@ -54,7 +54,7 @@ struct MachineConfig {
   unsigned tlb_entries = 64;
   // Run the -kernel as a virtual machine under a VMM (DESIGN.md §4) instead
   // of on the bare PC. ram_bytes is then the VM's RAM.
-  enum class Vmm : uint8_t { None, Trap };
+  enum class Vmm : uint8_t { None, Trap, Bt };
   Vmm vmm = Vmm::None;
 };
 
@@ -94,8 +94,8 @@ class Machine {
   // What the guest did that virtscope does not model, or that the VMM cannot
   // emulate (MachineStop::Unsupported).
   const char* unsupported() const;
-  // The trap-and-emulate VMM's counters and virtual CPU
-  // (MachineConfig::Vmm::Trap), else null.
+  // The trap-and-emulate VMM's counters and virtual CPU (MachineConfig::Vmm
+  // Trap or Bt), else null.
   const TrapStats* trap_stats() const;
   const VirtualCpu* virtual_cpu() const;
 

@@ -35,6 +35,11 @@ struct TrapStats {
   uint64_t shadow_syncs = 0;        // ShadowSync events
   uint64_t reflected = 0;           // events delivered through the virtual IDT
   uint64_t syscalls = 0;            // int 0x80 from guest user mode
+  // Binary translation (bt mode).
+  uint64_t translated = 0;          // guest kernel instructions scanned
+  uint64_t translation_sites = 0;   // of those, replaced by a call-out
+  uint64_t callouts = 0;            // call-outs executed (instead of traps)
+  uint64_t retranslations = 0;      // translated pages the guest wrote (translations dropped)
 };
 
 }  // namespace vs::vmm
