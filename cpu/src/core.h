@@ -34,6 +34,7 @@ struct Fault {
   static constexpr uint8_t kNone = 0xFF;
   static constexpr uint8_t kUnsupported = 0xFE;  // a feature virtscope does not model yet
   static constexpr uint8_t kShutdown = 0xFD;     // triple fault: the CPU stops (reset event)
+  static constexpr uint8_t kVmExit = 0xFC;       // non-root mode: Core::vm_exit holds a VM exit (vmx.cpp)
   // Bit-fields of one 32-bit word, so a Fault comes back from a handler in
   // one register and the slow paths that return one are tail calls. Every
   // error code the architecture defines fits 16 bits (selectors, and the #PF
@@ -156,6 +157,30 @@ class Core {
   bool irq_line = false;   // INTR pin level
   bool nmi_pending = false;
   uint32_t a20_mask = 0xFFFFFFFF;
+
+  // --- simulated VT-x non-root operation (vmx.cpp, vmx.h) ---
+  bool vmx_active = false;        // in VMX non-root operation
+  bool vmx_window = false;        // active and interrupt-window exiting (checked by interrupt_ready())
+  bool vmx_irq_exits = false;     // active and external-interrupt exiting: INTR exits whatever IF says
+  bool vmx_nested = false;        // active and nested paging: guest-physical goes through the translator too
+  bool vmx_decoded = false;       // decoded blocks were made for non-root mode under `vmx`
+  VmxControls vmx;                // the VM-execution controls
+  VmExit vm_exit;                 // the last VM exit
+  bool inject_pending = false;    // VM-entry event injection (Cpu::inject_event)
+  uint8_t inject_vector = 0;
+  bool inject_has_error = false;
+  uint32_t inject_error = 0;
+  uint32_t pf_linear = 0;         // linear address of the last #PF (its exit qualification)
+  // Record a VM exit and hand back the fault value that carries it to raise().
+  Fault exit_to_vmm(const VmExit& e) {
+    vm_exit = e;
+    return fault(Fault::kVmExit);
+  }
+  void stop_for_vm_exit();
+  bool exception_exits(uint8_t vector) const { return vmx_active && vector < 32 && ((vmx.exception_bitmap >> vector) & 1); }
+  // Does this decoded instruction exit under the current controls? (decode time)
+  bool instruction_exits(const OpcodeInfo& row, const Insn& in) const;
+  bool deliver_injected_event();
 
   // --- run-loop control ---
   bool attention = false;  // leave the block loop at the next instruction boundary
@@ -391,8 +416,11 @@ class Core {
   // An external interrupt can be taken now (SDM Vol. 3 §6.8.1). INTR without
   // an interrupt controller to acknowledge it is ignored, as a CPU with the
   // pin tied high and no 8259 answering would hang rather than make progress.
+  // In non-root mode, external-interrupt exiting takes INTR whatever IF says,
+  // and interrupt-window exiting is an event of its own (SDM Vol. 3C §25.2).
   bool interrupt_ready() const {
-    return nmi_pending || (irq_line && pic && (s.eflags & flag::IF) && !s.interrupt_shadow);
+    return nmi_pending || (irq_line && pic && ((s.eflags & flag::IF) || vmx_irq_exits) && !s.interrupt_shadow) ||
+           (vmx_window && (s.eflags & flag::IF) && !s.interrupt_shadow);
   }
   void service_interrupt();
   void update_attention() {
@@ -507,6 +535,10 @@ class Core {
   Fault step_one();
   void execute_insn_with_trap(const Insn& in);
 };
+
+// Runs in place of an instruction that causes a VM exit (vmx.cpp).
+Fault vmx_exit_insn(Core& c, const Insn& in);
+Fault vmx_exit_insn_chained(Core& c, const Insn& in);
 
 // Handler declarations shared between the insn_*.cpp files and the table.
 #define VS_HANDLER(name) \

@@ -145,6 +145,7 @@ RunStop Core::run(uint64_t budget) {
   stop_requested = false;
   stop_reason = RunStop::Budget;
   unsupported_what = nullptr;
+  if (inject_pending && deliver_injected_event() && stop_requested) return stop_reason;
   while (icount < end) {
     update_attention();
     if (attention) {
@@ -209,6 +210,7 @@ const char* run_stop_name(RunStop r) {
     case RunStop::Unsupported: return "unsupported";
     case RunStop::Requested: return "requested";
     case RunStop::Hook: return "hook";
+    case RunStop::VmExit: return "vm-exit";
   }
   return "?";
 }
@@ -245,6 +247,7 @@ RunStop Cpu::step() {
   c.stop_requested = false;
   c.stop_reason = RunStop::Budget;
   c.update_attention();
+  if (c.inject_pending && c.deliver_injected_event()) return c.stop_requested ? c.stop_reason : RunStop::Budget;
   if (c.interrupt_ready()) {
     c.service_interrupt();
     return c.stop_requested ? c.stop_reason : RunStop::Budget;

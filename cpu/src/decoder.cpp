@@ -105,7 +105,19 @@ Fault Core::decode(uint32_t eip, Insn& in) {
   mode.code32 = s.seg[CS].big() && !v86();
   mode.protected_mode = protected_mode() && !v86();
   mode.model = config.model;
-  return decode_insn(fetch, eip, mode, in);
+  const Fault f = decode_insn(fetch, eip, mode, in);
+  // Non-root mode: an instruction the controls make exit runs the exit
+  // handler instead (decided here, once per decode, so the run loop pays
+  // nothing; entering/leaving non-root mode or changing controls flushes
+  // the decoded blocks). Encodings that #UD or #GP whatever the state keep
+  // doing so: those faults have priority over VM exits (SDM Vol. 3C §25.1.1).
+  if (vmx_active && !f && in.row != 0xFFFF && in.fn != raise_ud && in.fn != raise_too_long &&
+      instruction_exits(opcode_table()[in.row], in)) {
+    in.fn = vmx_exit_insn;
+    in.chained = vmx_exit_insn_chained;
+    in.end = 1;
+  }
+  return f;
 }
 
 Fault decode_insn(const ByteSource& src, uint32_t eip, const DecodeMode& mode, Insn& in) {
@@ -153,6 +165,10 @@ Fault decode_insn(const ByteSource& src, uint32_t eip, const DecodeMode& mode, I
     in.rm = modrm & 7;
   }
   int row = row_index(opcode, in.reg);
+  if (in.mod == 3) {  // a whole-ModRM register form (0F 01 C1) outranks the group member
+    const int form = modrm_form_row(opcode, uint8_t(0xC0 | in.reg << 3 | in.rm));
+    if (form >= 0) row = form;
+  }
   if (r.fault) return r.fault;
   if (row < 0) {
     in.fn = raise_ud;

@@ -24,6 +24,18 @@ bool present(uint64_t d) { return (d >> 47) & 1; }
 
 // EIP already points past the INT instruction (the return address).
 Fault Core::software_interrupt(uint8_t vector, unsigned insn_len, unsigned origin) {
+  // INT3, INTO and INT1 raise exceptions the exception bitmap can make exit
+  // (software exception / privileged software exception, SDM Vol. 3C
+  // §25.2); INT n never does. The exit leaves EIP on the instruction.
+  if (origin != kOriginIntN && exception_exits(vector)) {
+    VmExit e;
+    e.reason = VmxExitReason::ExceptionOrNmi;
+    e.vector = vector;
+    e.instruction_length = insn_len;
+    const uint32_t type = origin == kOriginIcebp ? 5 : intr_info::kTypeSoftwareException;
+    e.interruption_info = vector | type << 8 | intr_info::kValid;
+    return exit_to_vmm(e);
+  }
   const unsigned source = origin == kOriginIntN ? 1 : 2;
   emit(trace::EventKind::Interrupt, vector, source, s.eip - insn_len, s.seg[CS].selector);
   if (hooks) {
@@ -156,8 +168,18 @@ Fault Core::deliver(uint8_t vector, bool software, bool has_error, uint32_t erro
 
 // An exception raised by the instruction at CS:EIP: event, hooks, delivery,
 // and the double-fault / triple-fault escalation (SDM Vol. 3 §6.15, #DF).
+namespace {
+// VM-exit interruption information for a hardware exception (SDM Vol. 3C
+// §24.9.2, Table 24-15): vector, type 3, error-code valid, valid.
+uint32_t exception_info(const Fault& f) {
+  return f.vector | intr_info::kTypeHardwareException << 8 | (f.has_error_code ? intr_info::kErrorCodeValid : 0) |
+         intr_info::kValid;
+}
+}  // namespace
+
 void Core::raise(const Fault& first) {
   Fault f = first;
+  uint32_t delivering = 0;  // IDT-vectoring information: the exception being delivered (§27.2.4)
   for (int depth = 0;; ++depth) {
     if (f.vector == Fault::kUnsupported) {
       stop_reason = RunStop::Unsupported;
@@ -165,7 +187,28 @@ void Core::raise(const Fault& first) {
       attention = true;
       return;
     }
+    if (f.vector == Fault::kVmExit) {  // an instruction exit or EPT violation (vmx.cpp, memory.cpp)
+      vm_exit.idt_vectoring_info = delivering;
+      stop_for_vm_exit();
+      return;
+    }
     emit(trace::EventKind::Exception, f.vector, f.error_code, s.eip, s.seg[CS].selector);
+    if (exception_exits(f.vector)) {
+      // The exception bitmap (SDM Vol. 3C §25.2): exit instead of delivering.
+      // #PF leaves CR2 alone and reports the linear address as the
+      // qualification (§27.2.1); the guest state stays at the fault.
+      VmExit e;
+      e.reason = VmxExitReason::ExceptionOrNmi;
+      e.vector = uint8_t(f.vector);
+      e.has_error_code = f.has_error_code;
+      e.error_code = f.error_code;
+      e.interruption_info = exception_info(f);
+      e.idt_vectoring_info = delivering;
+      if (f.vector == vec::PF) e.qualification = e.guest_linear = pf_linear;
+      vm_exit = e;
+      stop_for_vm_exit();
+      return;
+    }
     if (hooks && depth == 0) {
       switch (hooks->on_exception(f.vector, f.has_error_code, f.error_code)) {
         case HookAction::Deliver: break;
@@ -183,11 +226,19 @@ void Core::raise(const Fault& first) {
     ++icount;
     Fault next = deliver(f.vector, false, f.has_error_code, f.error_code, s.eip, kOriginException);
     if (!next) return;
-    if (next.vector == Fault::kUnsupported) {
+    delivering = exception_info(f);
+    if (next.vector == Fault::kUnsupported || next.vector == Fault::kVmExit) {
       f = next;
       continue;
     }
     if (f.vector == vec::DF) {
+      if (vmx_active) {
+        // A triple fault always exits in non-root mode (SDM Vol. 3C §25.2).
+        vm_exit = VmExit{};
+        vm_exit.reason = VmxExitReason::TripleFault;
+        stop_for_vm_exit();
+        return;
+      }
       // A fault while delivering #DF: triple fault, the processor shuts down.
       emit(trace::EventKind::Reset, 1, s.eip);
       stop_reason = RunStop::Shutdown;
@@ -201,6 +252,25 @@ void Core::raise(const Fault& first) {
 
 // Take the highest-priority pending external event (SDM Vol. 3 §6.9).
 void Core::service_interrupt() {
+  if (vmx_active && !nmi_pending) {
+    // Interrupt-window exiting: the guest can take an interrupt now (IF = 1,
+    // no STI/MOV SS blocking); the VMM wants to inject one (§25.2, §26.7.5).
+    if (vmx_window && (s.eflags & flag::IF) && !s.interrupt_shadow) {
+      vm_exit = VmExit{};
+      vm_exit.reason = VmxExitReason::InterruptWindow;
+      stop_for_vm_exit();
+      return;
+    }
+    // External-interrupt exiting: INTR exits, whatever IF says, without an
+    // INTA cycle (no "acknowledge interrupt on exit": the vector stays
+    // pending at the PIC, interruption_info is not valid; §27.2.2).
+    if (vmx_irq_exits && irq_line && pic && !s.interrupt_shadow) {
+      vm_exit = VmExit{};
+      vm_exit.reason = VmxExitReason::ExternalInterrupt;
+      stop_for_vm_exit();
+      return;
+    }
+  }
   ++icount;  // delivery takes virtual time (see raise())
   if (nmi_pending) {
     nmi_pending = false;

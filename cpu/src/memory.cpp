@@ -18,10 +18,23 @@ Fault Core::segment_fault(unsigned seg) const {
 
 Fault Core::translate(uint32_t lin, Access access, bool user, uint32_t& phys) {
   Translation t;
-  if ((s.cr0 & cr0::PG) && translator) {
+  // With nested paging even guest-physical addresses (paging off) go through
+  // the translator's second stage (docs/hvm-hardware.md).
+  if (translator && ((s.cr0 & cr0::PG) || vmx_nested)) {
     t = translator->translate(lin, access, user, s.cr0, s.cr3, s.cr4);
+    if (t.nested_fault) [[unlikely]] {
+      // EPT violation (SDM Vol. 3C §28.3.3.2): a VM exit, never a guest #PF.
+      VmExit e;
+      e.reason = VmxExitReason::EptViolation;
+      e.qualification = t.error_code | exit_qual::kEptLinearValid;
+      e.guest_linear = lin;
+      e.guest_physical = t.phys;
+      return exit_to_vmm(e);
+    }
     if (t.fault) {
-      s.cr2 = lin;
+      // A #PF that exits to the VMM leaves CR2 unchanged (SDM Vol. 3C §27.1).
+      pf_linear = lin;
+      if (!exception_exits(vec::PF)) s.cr2 = lin;
       // A #PF invalidates the TLB entries for the faulting page (SDM Vol. 3
       // §4.10.4.1); this CPU's own cache of host pointers follows suit.
       for (auto& bank : tlb) bank[(lin >> 12) & (kTlbSize - 1)] = TlbEntry{};

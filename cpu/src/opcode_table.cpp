@@ -14,6 +14,7 @@ namespace vs::cpu {
 namespace {
 
 constexpr int8_t X = -1;
+constexpr int8_t MODRM_C1 = modrm_form(0xC1);
 constexpr uint8_t LOCK = attr::LOCK, END = attr::END, REP = attr::REP, NOREAL = attr::NOREAL;
 constexpr Privilege ORDINARY = Privilege::Ordinary, PRIVILEGED = Privilege::Privileged,
                     IOPL = Privilege::Iopl, SENSITIVE = Privilege::Sensitive, CONFIG = Privilege::Config;
@@ -121,13 +122,24 @@ struct Dispatch {
   std::array<std::array<int16_t, 8>, 512> row;
   std::array<bool, 512> group;
   std::array<DecodeSpec, kRowCount> spec;
+  // Whole-ModRM register forms (mod = 3), which take precedence over the
+  // group member ModRM.reg names: (opcode, ModRM bits 5:0) -> row.
+  struct ModrmForm { uint16_t opcode; uint8_t modrm; int16_t row; };
+  std::array<ModrmForm, 4> modrm_forms{};
+  unsigned modrm_form_count = 0;
+  std::array<bool, 512> has_modrm_form{};
   Dispatch() {
     for (auto& r : row) r.fill(-1);
     group.fill(false);
     for (size_t i = 0; i < kRowCount; ++i) {
       const OpcodeInfo& info = kRows[i];
       spec[i] = parse_operands(info.operands, info.ext);
-      if (info.ext >= 0) {
+      if (info.ext >= kModrmForm) {
+        if (modrm_form_count == modrm_forms.size()) std::abort();  // grow the array
+        modrm_forms[modrm_form_count++] = {info.opcode, uint8_t(info.ext & 0x3F), int16_t(i)};
+        has_modrm_form[info.opcode] = true;
+        group[info.opcode] = true;
+      } else if (info.ext >= 0) {
         group[info.opcode] = true;
         row[info.opcode][info.ext] = int16_t(i);
       } else {
@@ -146,8 +158,20 @@ const Dispatch& dispatch() {
 
 std::span<const OpcodeInfo> opcode_table() { return {kRows, kRowCount}; }
 
+int modrm_form_row(uint16_t opcode, uint8_t modrm) {
+  const Dispatch& d = dispatch();
+  if (opcode >= 512 || !d.has_modrm_form[opcode] || (modrm >> 6) != 3) return -1;
+  for (unsigned i = 0; i < d.modrm_form_count; ++i)
+    if (d.modrm_forms[i].opcode == opcode && d.modrm_forms[i].modrm == (modrm & 0x3F)) return d.modrm_forms[i].row;
+  return -1;
+}
+
 const OpcodeInfo* find_opcode(uint16_t opcode, unsigned modrm_reg) {
   if (opcode >= 512) return nullptr;
+  if (modrm_reg >= unsigned(kModrmForm)) {
+    const int r = modrm_form_row(opcode, uint8_t(0xC0 | (modrm_reg & 0x3F)));
+    return r < 0 ? nullptr : &kRows[r];
+  }
   int16_t r = dispatch().row[opcode][modrm_reg & 7];
   return r < 0 ? nullptr : &kRows[r];
 }
@@ -224,6 +248,7 @@ std::string_view exit_class_name(ExitClass e) {
     case ExitClass::WBINVD: return "WBINVD";
     case ExitClass::GDTR_IDTR_ACCESS: return "GDTR_IDTR_ACCESS";
     case ExitClass::LDTR_TR_ACCESS: return "LDTR_TR_ACCESS";
+    case ExitClass::VMCALL: return "VMCALL";
   }
   return "?";
 }

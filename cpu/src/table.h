@@ -27,6 +27,8 @@ struct DecodeSpec {
 
 // Row index for an opcode (0x100 + byte for 0F) and ModRM.reg; -1 = undefined.
 int row_index(uint16_t opcode, unsigned modrm_reg);
+// Row of a whole-ModRM register form (0F 01 C1 VMCALL), or -1.
+int modrm_form_row(uint16_t opcode, uint8_t modrm);
 bool opcode_has_modrm(uint16_t opcode);
 bool opcode_is_group(uint16_t opcode);
 const DecodeSpec& decode_spec(int row);

@@ -38,6 +38,7 @@ const WalkStep& record_step(WalkStep& s, unsigned level, uint32_t table, uint32_
   s.level = level;
   s.table = table;
   s.entry_address = table | index << 2;
+  s.entry_host_address = s.entry_address;
   s.entry = value;
   s.maps_page = !directory || large;
   if (value & entry::P) s.reserved_set = reserved_bits(value, directory, large, cr4);
@@ -87,14 +88,38 @@ namespace {
 
 uint32_t Mmu::read_entry(uint32_t phys, bool peek) const { return load_entry(memory_, phys, peek); }
 
+// Where a guest paging-structure entry is read under nested paging or for a
+// walk that lists its references: at its translation through the nested
+// tables (nested.cpp); false if that is an EPT violation (recorded in r).
+// Without either the entry is read at its own address, and the caller does
+// not come here (translate() without nesting runs this walk on every miss).
+bool Mmu::entry_location(WalkResult& r, uint32_t address, unsigned level, bool peek, uint32_t& host,
+                         bool& writable, std::vector<WalkReference>* refs) const {
+  if (nested_) {
+    uint8_t rights = 0;
+    if (!nested_translate(address, cpu::Access::Read, false, peek, r, host, rights, refs)) return false;
+    writable = rights & nested_entry::W;
+    ++r.references;
+  }
+  if (refs) refs->push_back({WalkRefKind::GuestEntry, level, address, host, read_entry(host, true)});
+  return true;
+}
+
 WalkResult Mmu::read_tables(uint32_t linear, uint32_t cr3, uint32_t cr4, const AccessQuery& q,
-                            bool peek) const {
+                            bool peek, std::vector<WalkReference>* refs) const {
   WalkResult r;
   // The page directory is at CR3 bits 31:12; linear bits 31:22 pick the PDE.
   const uint32_t directory = cr3 & entry::kFrame;
   const uint32_t pde_index = linear >> 22;
-  const WalkStep& pde =
-      record_step(r.steps[0], 2, directory, pde_index, load_entry(memory_, directory | pde_index << 2, peek), cr4);
+  const bool located = nested_ || refs;  // else entries are read where they are
+  uint32_t host = directory | pde_index << 2;
+  bool host_writable = true;
+  if (located && !entry_location(r, host, 2, peek, host, host_writable, refs)) [[unlikely]] return r;
+  const WalkStep& pde = record_step(r.steps[0], 2, directory, pde_index, load_entry(memory_, host, peek), cr4);
+  if (located) [[unlikely]] {
+    r.steps[0].entry_host_address = host;
+    r.steps[0].nested_writable = host_writable;
+  }
   r.levels = 1;
   if (!present(pde) || pde.reserved_set) {
     no_translation(r, pde, q);
@@ -112,8 +137,13 @@ WalkResult Mmu::read_tables(uint32_t linear, uint32_t cr3, uint32_t cr4, const A
     // A page table at PDE bits 31:12; linear bits 21:12 pick the PTE.
     const uint32_t table = pde.entry & entry::kFrame;
     const uint32_t pte_index = (linear >> 12) & 0x3FF;
-    const WalkStep& pte =
-        record_step(r.steps[1], 1, table, pte_index, load_entry(memory_, table | pte_index << 2, peek), cr4);
+    host = table | pte_index << 2;
+    if (located && !entry_location(r, host, 1, peek, host, host_writable, refs)) [[unlikely]] return r;
+    const WalkStep& pte = record_step(r.steps[1], 1, table, pte_index, load_entry(memory_, host, peek), cr4);
+    if (located) [[unlikely]] {
+      r.steps[1].entry_host_address = host;
+      r.steps[1].nested_writable = host_writable;
+    }
     r.levels = 2;
     if (!present(pte) || pte.reserved_set) {
       no_translation(r, pte, q);

@@ -6,5 +6,6 @@ virtscope_test(cpu_tests
   cpu/opcode_table_test.cpp
   cpu/decode_length_test.cpp
   cpu/behaviour_test.cpp
+  cpu/vmx_test.cpp
   ${VIRTSCOPE_CPU_TEST_BLOBS})
 target_link_libraries(cpu_tests PRIVATE vs_cpu vs_trace PkgConfig::CAPSTONE)

@@ -7,5 +7,6 @@ virtscope_test(mmu_tests
   mmu/mmu_test.cpp
   mmu/tlb_test.cpp
   mmu/guest_test.cpp
+  mmu/nested_test.cpp
   ${VIRTSCOPE_MMU_TEST_BLOBS})
 target_link_libraries(mmu_tests PRIVATE vs_mmu vs_cpu vs_trace)

@@ -273,6 +273,7 @@ MachineStop Machine::run(uint64_t max_instructions) {
       case cpu::RunStop::Unsupported: return MachineStop::Unsupported;
       case cpu::RunStop::Requested:
       case cpu::RunStop::Hook:
+      case cpu::RunStop::VmExit:  // (non-root mode is entered only by a VMM that handles its exits)
         if (trap_ && trap_->failure()) return MachineStop::Unsupported;
         break;  // the flags above say why
     }

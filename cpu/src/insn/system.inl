@@ -339,4 +339,11 @@ Fault ARPL(Core& c, const Insn& in) {
 template <unsigned W, Mnemonic M>
 Fault UD2(Core&, const Insn&) { return ud(); }
 
+// VMCALL (0F 01 C1): outside VMX non-root operation there is no VMM to call
+// and this CPU has no VMX root operation either, so #UD (SDM Vol. 2
+// "VMCALL": #UD when not in VMX operation). In non-root mode the decoder
+// replaces it with the VM exit it always causes (vmx.cpp).
+template <unsigned W, Mnemonic M>
+Fault VMCALL(Core&, const Insn&) { return ud(); }
+
 }  // namespace vs::cpu

@@ -72,6 +72,12 @@ struct Translation {
   // nothing in the paging structures (writable, dirty already set): the CPU
   // may then allow writes from its own TLB after a read translation.
   bool write_ok = false;
+  // Nested paging (VMX non-root, docs/hvm-hardware.md): the second stage
+  // refused a guest-physical address. The CPU turns this into an EPT-violation
+  // VM exit, never a #PF. Then `phys` holds the guest-physical address refused
+  // and `error_code` the exit qualification (vmx.h exit_qual::kEpt*): the
+  // record stays 16 bytes, returned in registers on every TLB miss.
+  bool nested_fault = false;
 };
 
 class Translator {

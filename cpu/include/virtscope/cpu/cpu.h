@@ -12,6 +12,7 @@
 
 #include "virtscope/cpu/bus.h"
 #include "virtscope/cpu/state.h"
+#include "virtscope/cpu/vmx.h"
 
 namespace vs::trace {
 class EventLog;
@@ -81,6 +82,7 @@ enum class RunStop : uint8_t {
   Unsupported,  // the guest used a feature virtscope does not model yet (see unsupported_feature())
   Requested,    // request_stop() was called (e.g. from a hook)
   Hook,         // a hook answered HookAction::Stop
+  VmExit,       // non-root mode: a VM exit happened (see last_vm_exit(), vmx.h)
 };
 const char* run_stop_name(RunStop);
 
@@ -123,6 +125,23 @@ class Cpu {
   void invalidate_code(uint32_t phys, uint32_t length);
   void flush_tlb();
   void request_stop();
+
+  // --- simulated VT-x (vmx.h, docs/hvm-hardware.md) ---
+  // VMX non-root operation: the current state becomes the guest state and
+  // run() is the VM entry. A VM exit stops run() with RunStop::VmExit; the
+  // guest state (state()/set_state()) is then the VMM's to read and change
+  // (e.g. emulate the instruction and advance EIP) before calling run() again.
+  void enter_non_root(const VmxControls& controls);
+  void leave_non_root();
+  bool in_non_root() const;
+  void set_vmx_controls(const VmxControls& controls);  // change controls between exits
+  const VmxControls& vmx_controls() const;
+  const VmExit& last_vm_exit() const;
+  // VM-entry event injection (SDM Vol. 3C §26.6): deliver `vector` through
+  // the guest IDT at the start of the next run()/step(), before any
+  // instruction, whatever IF says. Vectors 0-31 are delivered as hardware
+  // exceptions (with the error code if has_error), 32-255 as external interrupts.
+  void inject_event(uint8_t vector, bool has_error = false, uint32_t error_code = 0);
 
  private:
   std::unique_ptr<Core> core_;

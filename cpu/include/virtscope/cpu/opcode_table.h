@@ -32,7 +32,7 @@ std::string_view privilege_name(Privilege);
 // VT-x basic exit reasons an instruction can cause (SDM Vol. 3 Appendix C).
 enum class ExitClass : uint8_t {
   NO_EXIT, CPUID, HLT, INVD, INVLPG, RDPMC, RDTSC, CR_ACCESS, DR_ACCESS,
-  IO_INSTRUCTION, RDMSR, WRMSR, WBINVD, GDTR_IDTR_ACCESS, LDTR_TR_ACCESS,
+  IO_INSTRUCTION, RDMSR, WRMSR, WBINVD, GDTR_IDTR_ACCESS, LDTR_TR_ACCESS, VMCALL,
 };
 std::string_view exit_class_name(ExitClass);
 
@@ -41,9 +41,14 @@ namespace attr {
 constexpr uint8_t LOCK = 1, END = 2, REP = 4, NOREAL = 8;
 }
 
+// A row's `ext` for a register form selected by a whole ModRM byte (mod = 3),
+// e.g. 0F 01 C1 (VMCALL): kModrmForm | ModRM bits 5:0.
+constexpr int8_t kModrmForm = 0x40;
+constexpr int8_t modrm_form(uint8_t modrm) { return int8_t(kModrmForm | (modrm & 0x3F)); }
+
 struct OpcodeInfo {
   uint16_t opcode;        // 0x00-0xFF, or 0x100 + second byte for the 0F map
-  int8_t ext;             // ModRM.reg for group members, -1 otherwise
+  int8_t ext;             // ModRM.reg for group members, modrm_form(m) for whole-ModRM register forms, -1 otherwise
   Mnemonic mnemonic;
   std::string_view operands;  // SDM Appendix A notation, e.g. "Ev,Gv"
   uint8_t attrs;
@@ -65,8 +70,8 @@ std::optional<InstructionInfo> describe_instruction(std::span<const uint8_t> byt
 
 // All rows in table order.
 std::span<const OpcodeInfo> opcode_table();
-// The row for an opcode (and ModRM.reg for groups), or nullptr if that
-// encoding is undefined (#UD).
+// The row for an opcode (and ModRM.reg for groups, or modrm_form(m) for a
+// whole-ModRM register form), or nullptr if that encoding is undefined (#UD).
 const OpcodeInfo* find_opcode(uint16_t opcode, unsigned modrm_reg);
 
 }  // namespace vs::cpu

@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "virtscope/cpu/bus.h"
@@ -54,6 +55,11 @@ struct MmuStats {
   uint64_t invlpgs = 0;            // invalidate_page()
   uint64_t evictions = 0;          // a fill replaced a valid entry (the page's set was full)
   uint64_t page_faults = 0;        // translate() answered #PF
+  uint64_t walk_references = 0;    // memory references made by walks (guest entries + nested entries)
+  uint64_t nested_walks = 0;       // second-stage walks (one per guest-physical address translated)
+  uint64_t nested_walk_references = 0;  // nested entries read by them
+  uint64_t nested_faults = 0;      // EPT violations translate() answered
+  uint64_t nested_flushes = 0;     // flush_nested()
 };
 
 // What a snapshot keeps: the TLB slots (in tlb_entries() order; load_state
@@ -86,6 +92,25 @@ class Mmu final : public cpu::Translator {
   // holds and what `query` would get. Sets no A/D bit, leaves the TLB and
   // the counters alone and emits nothing.
   WalkResult walk(uint32_t linear, uint32_t cr3, uint32_t cr4, AccessQuery query = {}) const;
+  // The same, in both dimensions when nested paging is on (cr0 says whether
+  // the guest pages): every memory reference in order, appended to `refs`.
+  WalkResult walk(uint32_t linear, uint32_t cr0, uint32_t cr3, uint32_t cr4, AccessQuery query,
+                  std::vector<WalkReference>& refs) const;
+
+  // --- nested paging (EPT model; nested.cpp, docs/hvm-hardware.md) ---
+  // With nested paging every guest-physical address (guest PDE/PTE
+  // addresses and the final page, or the linear address itself when the
+  // guest has paging off) is translated again through the nested tables at
+  // `root`. A missing or insufficient nested entry is reported as
+  // Translation::nested_fault (the CPU's EPT-violation VM exit), never #PF.
+  // The TLB caches the combined linear -> host-physical translation.
+  // Setting or clearing it flushes the TLB. The CPU must also be told
+  // (VmxControls::nested_paging), so it translates with its paging off too.
+  void set_nested(std::optional<NestedPaging> nested);
+  const std::optional<NestedPaging>& nested() const { return nested_; }
+  // The VMM changed the nested tables (INVEPT): drop every combined
+  // translation. The CPU's own cache must be flushed too (Cpu::flush_tlb()).
+  void flush_nested();
 
   // --- the TLB model ---
   // Every slot of both arrays, valid or not: the 4 KiB sets in order (4
@@ -101,14 +126,25 @@ class Mmu final : public cpu::Translator {
   const char* load_state(const MmuState& state);
 
  private:
-  cpu::Translation walk_and_fill(uint32_t linear, const AccessQuery& q, uint32_t cr3, uint32_t cr4);
+  cpu::Translation walk_and_fill(uint32_t linear, const AccessQuery& q, uint32_t cr0, uint32_t cr3, uint32_t cr4);
   cpu::Translation page_fault(uint32_t linear, uint32_t error_code, uint32_t cr3);
   static cpu::Translation hit(const TlbEntry& e, uint32_t linear, const AccessQuery& q);
   void set_accessed_and_dirty(const WalkResult& walk, bool write);
   // The walk itself (walk.cpp): reads the entries (through peek() when
   // `peek`) and judges `q` against what it found.
   WalkResult read_tables(uint32_t linear, uint32_t cr3, uint32_t cr4, const AccessQuery& q,
-                         bool peek) const;
+                         bool peek, std::vector<WalkReference>* refs = nullptr) const;
+  // Nested paging (nested.cpp): the two-dimensional walk (guest paging on or
+  // off), the second-stage walk of one guest-physical address, and the
+  // verdict on an access through a cached combined translation.
+  WalkResult read_tables_nested(uint32_t linear, uint32_t cr0, uint32_t cr3, uint32_t cr4, const AccessQuery& q,
+                                bool peek, std::vector<WalkReference>* refs) const;
+  bool nested_translate(uint32_t guest_physical, cpu::Access access, bool final_page, bool peek, WalkResult& r,
+                        uint32_t& host, uint8_t& rights, std::vector<WalkReference>* refs) const;
+  cpu::Translation nested_fault(uint32_t guest_physical, uint32_t qualification);
+  bool entry_location(WalkResult& r, uint32_t address, unsigned level, bool peek, uint32_t& host, bool& writable,
+                      std::vector<WalkReference>* refs) const;
+  uint64_t read_entry64(uint32_t phys, bool peek) const;
   uint32_t read_entry(uint32_t phys, bool peek) const;
   void or_entry(uint32_t phys, uint32_t bits);
   trace::VirtualTime now() const;
@@ -118,6 +154,8 @@ class Mmu final : public cpu::Translator {
   Clock clock_;
   Tlb tlb_;
   MmuStats stats_;
+  std::optional<NestedPaging> nested_;
+  bool nested_large_seen_ = false;  // a combined 4 KiB entry came from a guest 4 MiB page (INVLPG flushes all)
 };
 
 }  // namespace vs::mmu

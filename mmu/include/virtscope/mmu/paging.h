@@ -53,6 +53,40 @@ constexpr uint32_t RSVD = 1u << 3;  // a reserved bit was set in an entry (only 
 constexpr uint32_t ID = 1u << 4;
 }  // namespace pf_error
 
+// Nested paging (virtscope's EPT model, SDM Vol. 3C §28.3.2): a second
+// translation, guest-physical -> host-physical, through 4 levels of 64-bit
+// entries (PML4, PDPT, PD, PT; 512 each) in host memory, indexed by
+// guest-physical bits 47:39, 38:30, 29:21, 20:12. Only 4 KiB pages (bit 7 is
+// ignored); rights are R/W/X in bits 2:0, an entry with all three clear is
+// not present, and the rights of a page are ANDed over the four levels.
+// Host-physical addresses must lie below 4 GiB (bits 51:32 are 0).
+namespace nested_entry {
+constexpr uint64_t R = 1u << 0;  // reads allowed
+constexpr uint64_t W = 1u << 1;  // writes allowed
+constexpr uint64_t X = 1u << 2;  // instruction fetches allowed
+constexpr uint64_t kRights = R | W | X;
+constexpr uint64_t kFrame = 0x000FFFFFFFFFF000ull;  // bits 51:12: next table or the page
+constexpr unsigned kLevels = 4;
+}  // namespace nested_entry
+
+// Where the VMM put the nested tables: the EPT pointer's address part.
+struct NestedPaging {
+  uint32_t root = 0;  // host-physical address of the PML4 table (4 KiB aligned)
+};
+
+// One memory reference of a (two-dimensional) walk, for the UI and lessons.
+enum class WalkRefKind : uint8_t {
+  GuestEntry,   // a guest PDE or PTE (read at its host-physical address)
+  NestedEntry,  // an entry of the nested tables translating a guest-physical address
+};
+struct WalkReference {
+  WalkRefKind kind = WalkRefKind::GuestEntry;
+  unsigned level = 0;           // guest: 2 PDE, 1 PTE; nested: 4 PML4E .. 1 PTE
+  uint32_t guest_physical = 0;  // nested: the address being translated; guest: the entry's own
+  uint32_t host_address = 0;    // where the entry was read
+  uint64_t value = 0;           // what it held
+};
+
 // One entry's bits, decoded for display.
 struct EntryBits {
   bool present = false;
@@ -79,6 +113,8 @@ struct WalkStep {
   EntryBits bits;               // the entry decoded for display (Mmu::walk() fills it)
   bool maps_page = false;       // a PTE, or a PDE mapping a 4 MiB page
   uint32_t reserved_set = 0;    // reserved bits that are 1 (non-zero: #PF with RSVD)
+  uint32_t entry_host_address = 0;  // where the entry lives: entry_address, or its nested translation
+  bool nested_writable = true;  // nested paging lets A/D updates write the entry
 };
 
 // What one access asks for; the walk checks the rights against it (§4.6).
@@ -102,6 +138,14 @@ struct WalkResult {
   bool dirty = false;        // D of the final entry
   bool fault = false;        // the queried access would raise #PF ...
   uint32_t error_code = 0;   // ... with this error code
+  // Nested paging (docs/hvm-hardware.md). phys is then host-physical.
+  unsigned references = 0;          // memory references made: guest entries plus nested entries (levels without nesting)
+  unsigned nested_walks = 0;        // guest-physical addresses translated by the second stage
+  unsigned nested_references = 0;   // nested entries read
+  bool nested_fault = false;        // the second stage refused an address: an EPT violation ...
+  uint32_t nested_guest_physical = 0;  // ... for this guest-physical address ...
+  uint32_t nested_qualification = 0;   // ... with this exit qualification (cpu::exit_qual::kEpt*)
+  uint8_t nested_rights = 7;        // R/W/X the second stage grants the final page
 };
 
 // Whether the rights of a translation (R/W and U/S ANDed over the levels)

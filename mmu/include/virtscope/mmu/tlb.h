@@ -45,6 +45,7 @@ struct TlbEntry {
   bool writable = false;  // R/W of every level ANDed
   bool user = false;      // U/S of every level ANDed
   bool dirty = false;     // D is known to be set in memory
+  uint8_t nested_rights = 7;  // nested paging: R/W/X (bits 0-2) of the guest-physical page; 7 without
   uint32_t linear = 0;    // linear base of the page (4 KiB or 4 MiB aligned)
   uint32_t phys = 0;      // physical base of the frame (same alignment)
   uint64_t last_used = 0; // LRU stamp: the Tlb clock at the last fill or hit
