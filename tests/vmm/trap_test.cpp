@@ -112,6 +112,29 @@ TEST(BtMode, SensitiveInstructionsCallTheVmmInsteadOfMisbehaving) {
   EXPECT_EQ(exits(more, "IRET") - exits(r, "IRET"), 200u);  // one return per system call
 }
 
+TEST(BtMode, GuestPageTableWritesAreCaughtAndSynced) {
+  // Each page the workload touches makes the guest kernel store a PTE into a
+  // page table the shadow was built from: write-protected, so it traps, and
+  // the VMM re-syncs the shadow (ShadowSync cause 1).
+  auto run = [](const char* append, uint64_t& cause1) {
+    std::string error;
+    auto m = Machine::create(vm_config(MachineConfig::Vmm::Bt, append), error);
+    EXPECT_TRUE(m) << error;
+    cause1 = 0;
+    m->log().subscribe(trace::KindSet::of({trace::EventKind::ShadowSync}), [&](const trace::Event& e) {
+      if (e.arg[3] == 1) ++cause1;
+    });
+    EXPECT_EQ(m->run(400'000'000), MachineStop::GuestExit);
+    return m->trap_stats()->traced_writes;
+  };
+  uint64_t few_syncs = 0, many_syncs = 0;
+  const uint64_t few = run("run=pagefault 20", few_syncs);
+  const uint64_t many = run("run=pagefault 120", many_syncs);
+  EXPECT_GE(many - few, 100u);  // at least one per extra page
+  EXPECT_EQ(few_syncs, few);
+  EXPECT_EQ(many_syncs, many);
+}
+
 TEST(BtMode, FiguresRepeatExactly) {
   const ModeResult a = run_workload(Mode::Bt, workload({"pipe", "5"}), CostModel());
   const ModeResult b = run_workload(Mode::Bt, workload({"pipe", "5"}), CostModel());

@@ -101,7 +101,8 @@ ModeResult run_machine(Mode mode, const Workload& w, const CostModel& costs) {
     // A binary-translation call-out replaces a trap by an in-line call.
     r.modelled_cycles += (exits - t->callouts) * costs.cycles("trap") + t->callouts * costs.cycles("bt_callout") +
                          t->emulated * costs.cycles("emulate") + t->hidden_page_faults * costs.cycles("hidden_fault") +
-                         t->translated * costs.cycles("bt_translate");
+                         t->translated * costs.cycles("bt_translate") +
+                         t->traced_writes * costs.cycles("shadow_sync_bt");
   }
   if (r.stop == MachineStop::Unsupported && m->unsupported()) r.unavailable = m->unsupported();
   // The banner is the kernel's own line (it names the RAM size); what

@@ -14,7 +14,7 @@ using cpu::HookAction;
 
 namespace {
 
-constexpr uint8_t kPageFault = 14, kGeneralProtection = 13;
+constexpr uint8_t kDebug = 1, kPageFault = 14, kGeneralProtection = 13;
 constexpr uint32_t kSegmentTop = ShadowPaging::kHoleBase - 1;  // guest segments end below the VMM's hole
 // How often a pending interrupt the guest has masked is looked at again (the
 // guest may have unmasked it with an instruction the VMM does not see, such
@@ -158,7 +158,8 @@ bool TrapMonitor::guest_if(const CpuState& s) const { return s.cpl == 3 || vcpu_
 // interrupt; otherwise the VMM looks again after a short while.
 void TrapMonitor::update_intr() {
   const CpuState s = host_.cpu.state();
-  const bool deliverable = pic_intr_ && guest_if(s);
+  // Not while a traced write is being single-stepped.
+  const bool deliverable = pic_intr_ && guest_if(s) && !stepping_.active;
   host_.cpu.set_irq(deliverable);
   if (pic_intr_ && !deliverable && !host_.scheduler.pending(window_))
     host_.scheduler.schedule(window_, host_.scheduler.now() + kInterruptWindowPoll);
@@ -253,6 +254,7 @@ bool TrapMonitor::reflect(CpuState& s, uint8_t vector, bool has_error, uint32_t 
 
 HookAction TrapMonitor::on_exception(uint8_t vector, bool has_error, uint32_t error_code) {
   CpuState s = host_.cpu.state();
+  if (vector == kDebug && stepping_.active) return finish_traced_write(s);
   if (vector == kPageFault) return page_fault(s, s.cr2, error_code);
   // At ring 1 a #GP is most often a privileged instruction of the guest
   // kernel (error code 0) or its stack-segment load (the selector).
@@ -302,15 +304,19 @@ HookAction TrapMonitor::page_fault(CpuState& s, uint32_t linear, uint32_t error)
   const uint32_t guest_page = w.phys & ~0xFFFu;
   const bool translated = translated_pages_.count(guest_page);
   if (translated && write) drop_translations(guest_page);
+  // A store to one of the guest's page tables, which its tables allow.
+  if (write && !translated && traced_write(s, linear, w.phys, w.user)) return HookAction::Handled;
+  trace_tables(w, linear);
   // Writable in the shadow only once the guest's D bit is set, so that the
   // first write comes back here to set it.
-  const bool writable = (!translated || write) &&
+  const bool writable = (!translated || write) && !traced_.count(guest_page) &&
                         (!vcpu_.paging.enabled() || ((w.writable || (write && !q.user)) && (w.dirty || write)));
   const uint32_t host_phys = kGuestBase + (w.phys & ~0xFFFu);
   if (!shadow_.map(linear, host_phys, writable, w.user)) {
     flush_shadow();
     if (!shadow_.map(linear, host_phys, writable, w.user)) return fail("shadow page-table pool exhausted");
   }
+  remember_mapping(guest_page, linear, w.user);
   host_.mmu.invalidate_page(linear);
   host_.cpu.flush_tlb();
   ++stats_.hidden_page_faults;
@@ -322,6 +328,8 @@ HookAction TrapMonitor::page_fault(CpuState& s, uint32_t linear, uint32_t error)
 
 void TrapMonitor::flush_shadow() {
   const unsigned dropped = shadow_.flush();
+  traced_.clear();
+  mappings_.clear();
   host_.mmu.flush(true);
   host_.cpu.flush_tlb();
   if (dropped) {

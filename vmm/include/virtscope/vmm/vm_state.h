@@ -33,6 +33,7 @@ struct TrapStats {
   uint64_t hidden_page_faults = 0;  // shadow fills
   uint64_t guest_page_faults = 0;   // #PF reflected to the guest
   uint64_t shadow_syncs = 0;        // ShadowSync events
+  uint64_t traced_writes = 0;       // guest page-table writes caught by write protection
   uint64_t reflected = 0;           // events delivered through the virtual IDT
   uint64_t syscalls = 0;            // int 0x80 from guest user mode
   // Binary translation (bt mode).
