@@ -264,6 +264,24 @@ CpuState Cpu::state() const {
 }
 
 void Cpu::set_state(const CpuState& state) {
+  load_state(state);
+  core_->flush_tlb();
+  core_->flush_blocks();
+}
+
+// Decoded blocks are keyed by physical address, mode and the page's code
+// generation, so new register values leave them valid; the TLB goes only
+// when the paging registers changed, the shortcuts always (CS or CPL may).
+void Cpu::resume_with(const CpuState& state) {
+  Core& c = *core_;
+  const bool paging = state.cr0 != c.s.cr0 || state.cr3 != c.s.cr3 || state.cr4 != c.s.cr4;
+  load_state(state);
+  if (paging) c.flush_tlb();
+  ++c.lookup_epoch;
+  c.attention = true;
+}
+
+void Cpu::load_state(const CpuState& state) {
   Core& c = *core_;
   c.s = state;
   c.lazy_mask = 0;
@@ -273,8 +291,6 @@ void Cpu::set_state(const CpuState& state) {
   for (unsigned seg = 0; seg < kSegCount; ++seg) c.set_segment_cache(seg, c.s.seg[seg]);
   if (!(c.s.cr0 & cr0::PE)) c.s.cpl = 0;
   else if (c.s.eflags & flag::VM) c.s.cpl = 3;
-  c.flush_tlb();
-  c.flush_blocks();
 }
 
 uint64_t Cpu::instructions() const { return core_->icount; }

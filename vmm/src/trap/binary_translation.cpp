@@ -115,7 +115,7 @@ bool TrapMonitor::callout(CpuState& s) {
   bool handled = false;
   if (!emulate_sensitive(s, d, handled)) return false;
   if (!handled && !emulate(s, d)) return false;
-  host_.cpu.set_state(s);
+  host_.cpu.resume_with(s);
   update_intr();
   return true;
 }

@@ -62,7 +62,7 @@ bool TrapMonitor::traced_write(CpuState& s, uint32_t linear, uint32_t gpa, bool 
   host_.mmu.invalidate_page(linear);
   host_.cpu.flush_tlb();
   s.eflags |= cpu::flag::TF;
-  host_.cpu.set_state(s);
+  host_.cpu.resume_with(s);
   host_.cpu.set_irq(false);
   ++stats_.traced_writes;
   return true;
@@ -101,7 +101,7 @@ HookAction TrapMonitor::finish_traced_write(CpuState& s) {
   if (uint8_t* host = guest_.host_page(step.gpa & ~3u, false)) std::memcpy(&value, host + (step.gpa & 0xFFC), 4);
   ++stats_.shadow_syncs;
   host_.log.emit(trace::EventKind::ShadowSync, now(), first, value, dropped, 1);
-  host_.cpu.set_state(s);
+  host_.cpu.resume_with(s);
   update_intr();
   return HookAction::Handled;
 }

@@ -244,7 +244,7 @@ bool TrapMonitor::reflect(CpuState& s, uint8_t vector, bool has_error, uint32_t 
   s.eflags &= ~(cpu::flag::TF | cpu::flag::NT | cpu::flag::RF);
   if (type == 0xE) vcpu_.interrupts_enabled = false;  // an interrupt gate clears IF
   s.halted = false;
-  host_.cpu.set_state(s);
+  host_.cpu.resume_with(s);
   ++stats_.reflected;
   host_.log.emit(trace::EventKind::VirtualInterrupt, now(), vector, source, offset, target);
   return true;
@@ -263,7 +263,7 @@ HookAction TrapMonitor::on_exception(uint8_t vector, bool has_error, uint32_t er
     if (!decode(s, d)) return fail("cannot read the guest instruction that trapped");
     if (emulate(s, d)) {
       ++stats_.emulated;
-      host_.cpu.set_state(s);
+      host_.cpu.resume_with(s);
       update_intr();
       return HookAction::Handled;
     }

@@ -109,6 +109,10 @@ class Cpu {
   // --- state ---
   CpuState state() const;                // EFLAGS materialised
   void set_state(const CpuState& state); // descriptor caches taken as given
+  // For a VMM between traps or exits: set_state() that keeps the decoded
+  // code (memory did not change behind the CPU's back) and the TLB unless
+  // CR0/CR3/CR4 changed.
+  void resume_with(const CpuState& state);
   uint64_t instructions() const;         // virtual time
   void set_instructions(uint64_t icount);
   const char* unsupported_feature() const;
@@ -144,6 +148,7 @@ class Cpu {
   void inject_event(uint8_t vector, bool has_error = false, uint32_t error_code = 0);
 
  private:
+  void load_state(const CpuState& state);
   std::unique_ptr<Core> core_;
 };
 
