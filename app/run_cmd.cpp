@@ -52,8 +52,8 @@ constexpr const char* kUsage =
     "  --save-at N FILE              save a snapshot when virtual time reaches N\n"
     "  --load FILE                   resume from a snapshot\n"
     "  --info                        print the memory and port maps, then exit\n"
-    "  --mode native|trap|bt         the -kernel as a VM under the trap-and-emulate VMM, without or\n"
-    "                                with binary translation of its kernel code (-m is the VM's RAM)\n";
+    "  --mode native|trap|bt|hvm     the -kernel as a VM: trap-and-emulate, with binary translation,\n"
+    "                                or simulated VT-x with nested paging (-m is the VM's RAM)\n";
 
 int usage_error(const std::string& msg) { return report_usage_error("run", msg, kUsage); }
 
@@ -225,18 +225,19 @@ int run_run(int argc, char** argv) {
     } else if (a == "--info") {
       info = true;
     } else if (a == "--mode") {
-      if (!(v = value())) return usage_error("--mode needs native, trap or bt");
+      if (!(v = value())) return usage_error("--mode needs native, trap, bt or hvm");
       if (*v == "native") cfg.vmm = vmm::MachineConfig::Vmm::None;
       else if (*v == "trap") cfg.vmm = vmm::MachineConfig::Vmm::Trap;
       else if (*v == "bt") cfg.vmm = vmm::MachineConfig::Vmm::Bt;
-      else return usage_error("--mode '" + *v + "': this build runs native, trap and bt (the other modes are being built)");
+      else if (*v == "hvm") cfg.vmm = vmm::MachineConfig::Vmm::Hvm;
+      else return usage_error("--mode '" + *v + "': this build runs native, trap, bt and hvm (the other modes are being built)");
     } else {
       return usage_error("unknown option '" + a + "'");
     }
   }
   if (!cfg.kernel.empty() && !load_path.empty()) return usage_error("give either -kernel or --load, not both");
   if (cfg.vmm != vmm::MachineConfig::Vmm::None && cfg.kernel.empty())
-    return usage_error("--mode trap and bt run a -kernel (disk images and snapshots run natively)");
+    return usage_error("--mode trap, bt and hvm run a -kernel (disk images and snapshots run natively)");
 
   // Multiboot modules: "file args,file args" (QEMU's -initrd for Multiboot).
   if (!initrd_spec.empty()) {
@@ -370,7 +371,7 @@ int run_run(int argc, char** argv) {
   for (size_t k = 0; k < trace::kKindCount; ++k)
     if (counts[k]) std::fprintf(stderr, "  %-12s %10" PRIu64 "\n", trace::kind_info(trace::EventKind(k)).name, counts[k]);
   if (const vmm::TrapStats* t = m->trap_stats()) {
-    std::fprintf(stderr, "trap VMM: %" PRIu64 " emulated, %" PRIu64 " hidden page faults, %" PRIu64
+    std::fprintf(stderr, "VMM: %" PRIu64 " emulated, %" PRIu64 " hidden page faults, %" PRIu64
                          " guest page faults, %" PRIu64 " reflected\n",
                  t->emulated, t->hidden_page_faults, t->guest_page_faults, t->reflected);
     for (const auto& [reason, count] : t->exits)

@@ -62,6 +62,7 @@ ModeResult run_machine(Mode mode, const Workload& w, const CostModel& costs) {
   MachineConfig c;
   if (mode == Mode::Trap) c.vmm = MachineConfig::Vmm::Trap;
   if (mode == Mode::Bt) c.vmm = MachineConfig::Vmm::Bt;
+  if (mode == Mode::Hvm) c.vmm = MachineConfig::Vmm::Hvm;
   c.ram_bytes = w.ram_bytes;
   c.kernel = w.kernel;
   c.kernel_name = "vs_kernel.elf";
@@ -89,17 +90,21 @@ ModeResult run_machine(Mode mode, const Workload& w, const CostModel& costs) {
   if (const TrapStats* t = m->trap_stats()) {
     // Under the trap VMM the guest's #PF and system calls are reflected
     // events (the CPU's own PageFault events are the shadow's faults).
-    r.guest_page_faults = t->guest_page_faults;
-    r.hidden_page_faults = t->hidden_page_faults;
-    r.syscalls = t->syscalls;
-    r.shadow_syncs = t->shadow_syncs;
+    if (mode != Mode::Hvm) {  // under hvm the guest takes its own faults and calls natively
+      r.guest_page_faults = t->guest_page_faults;
+      r.hidden_page_faults = t->hidden_page_faults;
+      r.syscalls = t->syscalls;
+      r.shadow_syncs = t->shadow_syncs;
+    }
     uint64_t exits = 0;
     for (const auto& [reason, count] : t->exits) {
       r.exits[exit_reason_name(reason)] = count;
       exits += count;
     }
-    // A binary-translation call-out replaces a trap by an in-line call.
-    r.modelled_cycles += (exits - t->callouts) * costs.cycles("trap") + t->callouts * costs.cycles("bt_callout") +
+    // A binary-translation call-out replaces a trap by an in-line call; a
+    // hardware exit costs a VM exit and entry.
+    if (mode == Mode::Hvm) r.modelled_cycles += exits * costs.cycles("hw_exit");
+    else r.modelled_cycles += (exits - t->callouts) * costs.cycles("trap") + t->callouts * costs.cycles("bt_callout") +
                          t->emulated * costs.cycles("emulate") + t->hidden_page_faults * costs.cycles("hidden_fault") +
                          t->translated * costs.cycles("bt_translate") +
                          t->traced_writes * costs.cycles("shadow_sync_bt");
@@ -117,7 +122,8 @@ ModeResult run_workload(Mode mode, const Workload& w, const CostModel& costs) {
   switch (mode) {
     case Mode::Native:
     case Mode::Trap:
-    case Mode::Bt: return run_machine(mode, w, costs);
+    case Mode::Bt:
+    case Mode::Hvm: return run_machine(mode, w, costs);
     case Mode::Container: {
       ModeResult r;
       r.mode = mode;

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "board.h"
+#include "hvm/hvm_monitor.h"
 #include "trap/trap_monitor.h"
 #include "virtscope/devices/loaders.h"
 #include "virtscope/firmware/bios.h"
@@ -88,6 +89,7 @@ std::unique_ptr<Machine> Machine::build(const MachineConfig& config, std::string
   };
   // Under a VMM the host's RAM holds the VMM's own pages and then the VM's.
   MachineConfig host = config;
+  static_assert(TrapMonitor::kGuestBase == HvmMonitor::kGuestBase);
   if (config.vmm != MachineConfig::Vmm::None) host.ram_bytes = TrapMonitor::kGuestBase + config.ram_bytes;
   m->board_ = std::make_unique<Board>(host, m->log_, w);
   if (!m->board_->wire(error)) return nullptr;
@@ -99,7 +101,11 @@ std::unique_ptr<Machine> Machine::build(const MachineConfig& config, std::string
   if (!m->board_->attach_drives(config, error) || !m->board_->place_mp_tables(error)) return nullptr;
   m->board_->configure_cmos();
   m->board_->scheduler.on_earlier_deadline([self] { self->cpu_->request_stop(); });
-  if (config.vmm != MachineConfig::Vmm::None) {
+  if (config.vmm == MachineConfig::Vmm::Hvm) {
+    HvmMonitor::Host h{*m->cpu_, m->board_->memory, m->board_->scheduler, m->log_, m->board_->mmu, w.guest_exit,
+                       config.serial_out[0]};
+    m->hvm_ = std::make_unique<HvmMonitor>(h, config.ram_bytes);
+  } else if (config.vmm != MachineConfig::Vmm::None) {
     TrapMonitor::Host h{*m->cpu_, m->board_->memory, m->board_->scheduler, m->log_, m->board_->mmu, w.guest_exit,
                         config.serial_out[0]};
     m->trap_ = std::make_unique<TrapMonitor>(h, config.ram_bytes, config.vmm == MachineConfig::Vmm::Bt);
@@ -115,10 +121,14 @@ devices::PortBus& Machine::ports() { return board_->ports; }
 uint64_t Machine::now() const { return cpu_->instructions(); }
 const char* Machine::unsupported() const {
   if (trap_ && trap_->failure()) return trap_->failure();
+  if (hvm_ && hvm_->failure()) return hvm_->failure();
   return cpu_->unsupported_feature();
 }
 
-const TrapStats* Machine::trap_stats() const { return trap_ ? &trap_->stats() : nullptr; }
+const TrapStats* Machine::trap_stats() const {
+  if (hvm_) return &hvm_->stats();
+  return trap_ ? &trap_->stats() : nullptr;
+}
 const VirtualCpu* Machine::virtual_cpu() const { return trap_ ? &trap_->vcpu() : nullptr; }
 
 uint64_t Machine::instructions() const { return cpu_->instructions() - idle_skipped_; }
@@ -149,6 +159,11 @@ bool Machine::read_boot_image(devices::MultibootImage& image, std::string& error
 bool Machine::boot(std::string& error) {
   devices::MultibootImage image;
   if (!read_boot_image(image, error)) return false;
+  if (hvm_) {
+    if (hvm_->boot(image, error)) return true;
+    error = config_.kernel + ": " + error;
+    return false;
+  }
   if (trap_) {
     if (trap_->boot(image, error)) return true;
     error = config_.kernel + ": " + error;
@@ -274,6 +289,7 @@ MachineStop Machine::run(uint64_t max_instructions) {
       case cpu::RunStop::Requested:
       case cpu::RunStop::Hook:
       case cpu::RunStop::VmExit:  // (non-root mode is entered only by a VMM that handles its exits)
+        if (hvm_ && stop == cpu::RunStop::VmExit && !hvm_->handle_exit()) return MachineStop::Unsupported;
         if (trap_ && trap_->failure()) return MachineStop::Unsupported;
         break;  // the flags above say why
     }

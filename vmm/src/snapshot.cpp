@@ -106,7 +106,7 @@ void load_ram(StateReader& r, uint8_t* ram, uint32_t size) {
 }  // namespace
 
 bool Machine::save(const std::string& path, std::string& error) const {
-  if (trap_) {
+  if (trap_ || hvm_) {
     error = "snapshots of a machine running a VMM are not supported yet";
     return false;
   }

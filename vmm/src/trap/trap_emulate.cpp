@@ -181,14 +181,14 @@ bool TrapMonitor::emulate_io(CpuState& s, const Decoded& d) {
   exit(ExitReason::IoInstruction, port, s);
   uint32_t& eax = s.gpr[cpu::EAX];
   if (in) {
-    const uint32_t v = ports_.in(port, size);
+    const uint32_t v = devices_.ports.in(port, size);
     host_.log.emit(trace::EventKind::PortIn, now(), port, size, v);
     const uint32_t mask = size == 4 ? ~0u : (1u << (8 * size)) - 1;
     eax = (eax & ~mask) | (v & mask);
   } else {
     const uint32_t v = size == 4 ? eax : eax & ((1u << (8 * size)) - 1);
     host_.log.emit(trace::EventKind::PortOut, now(), port, size, v);
-    ports_.out(port, size, v);
+    devices_.ports.out(port, size, v);
   }
   return true;
 }

@@ -53,22 +53,13 @@ TrapMonitor::TrapMonitor(Host host, uint32_t guest_ram_bytes, bool binary_transl
       guest_(host.memory.ram(), kGuestBase, guest_ram_bytes),
       linear_(guest_, host.log),
       shadow_(host.memory.ram(), kPoolFirst, (kGuestBase - kPoolFirst) / 0x1000, kHoleTable),
-      pic_([this](bool level) {
-        pic_intr_ = level;
-        update_intr();
-      }, &host.log, &host.scheduler),
-      pit_(host.scheduler, pic_),
-      com1_("vm-com1", 0x3F8, 4, pic_, host.scheduler, host.serial_out),
-      debug_exit_(host.guest_exit, &host.log, &host.scheduler) {
+      devices_(host.scheduler, host.log,
+               [this](bool level) {
+                 pic_intr_ = level;
+                 update_intr();
+               },
+               host.guest_exit, host.serial_out) {
   bt_ = binary_translation;
-  com1_.set_out2_gates_irq(false);
-  ports_.map(0x20, 0x21, pic_);
-  ports_.map(0xA0, 0xA1, pic_);
-  ports_.map(0x4D0, 0x4D1, pic_);
-  ports_.map(0x40, 0x43, pit_);
-  ports_.map(0x61, 0x61, pit_);
-  ports_.map(0x3F8, 0x3FF, com1_);
-  ports_.map(debug_exit_.first_port(), debug_exit_.last_port(), debug_exit_);
   window_ = host.scheduler.add("vm-interrupt-window", [this] { update_intr(); });
 }
 
@@ -167,7 +158,7 @@ void TrapMonitor::update_intr() {
 
 uint8_t TrapMonitor::acknowledge() {
   acknowledging_ = true;
-  return pic_.acknowledge();
+  return devices_.pic.acknowledge();
 }
 
 HookAction TrapMonitor::on_interrupt(uint8_t vector) {

@@ -21,6 +21,7 @@
 
 #include "guest_memory.h"
 #include "shadow_paging.h"
+#include "vm_devices.h"
 #include "virtscope/cpu/cpu.h"
 #include "virtscope/devices/bus.h"
 #include "virtscope/devices/debug_ports.h"
@@ -125,12 +126,7 @@ class TrapMonitor final : public cpu::CpuHooks, public cpu::InterruptController 
   VirtualCpu vcpu_;
   TrapStats stats_;
   std::string failure_;
-  // The VM's own devices, on its own port bus.
-  devices::PortBus ports_;
-  devices::Pic pic_;
-  devices::Pit pit_;
-  devices::Uart com1_;
-  devices::DebugExit debug_exit_;
+  VmDevices devices_;
   bool pic_intr_ = false;          // the VM's PIC INTR output
   bool acknowledging_ = false;     // acknowledge() ran: the next on_interrupt is external
   devices::Scheduler::Id window_;  // re-checks a pending interrupt the guest had masked

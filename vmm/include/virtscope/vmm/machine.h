@@ -54,7 +54,7 @@ struct MachineConfig {
   unsigned tlb_entries = 64;
   // Run the -kernel as a virtual machine under a VMM (DESIGN.md §4) instead
   // of on the bare PC. ram_bytes is then the VM's RAM.
-  enum class Vmm : uint8_t { None, Trap, Bt };
+  enum class Vmm : uint8_t { None, Trap, Bt, Hvm };
   Vmm vmm = Vmm::None;
 };
 
@@ -71,6 +71,7 @@ const char* machine_stop_name(MachineStop);
 
 class Board;
 class TrapMonitor;
+class HvmMonitor;
 
 class Machine {
  public:
@@ -94,8 +95,8 @@ class Machine {
   // What the guest did that virtscope does not model, or that the VMM cannot
   // emulate (MachineStop::Unsupported).
   const char* unsupported() const;
-  // The trap-and-emulate VMM's counters and virtual CPU (MachineConfig::Vmm
-  // Trap or Bt), else null.
+  // The VMM's counters (any MachineConfig::Vmm but None) and the trap VMM's
+  // virtual CPU (Trap, Bt), else null.
   const TrapStats* trap_stats() const;
   const VirtualCpu* virtual_cpu() const;
 
@@ -138,7 +139,8 @@ class Machine {
   trace::EventLog log_;
   std::unique_ptr<Board> board_;
   std::unique_ptr<cpu::Cpu> cpu_;
-  std::unique_ptr<TrapMonitor> trap_;  // the VMM when config_.vmm is Trap
+  std::unique_ptr<TrapMonitor> trap_;  // the VMM when config_.vmm is Trap or Bt
+  std::unique_ptr<HvmMonitor> hvm_;    // the VMM when config_.vmm is Hvm
   uint64_t idle_skipped_ = 0;
   int exit_status_ = 0;
   bool exit_requested_ = false;

@@ -1,0 +1,161 @@
+#include "hvm_monitor.h"
+
+#include <cstring>
+
+#include "virtscope/cpu/state.h"
+#include "virtscope/mmu/paging.h"
+
+namespace vs::vmm {
+
+using cpu::CpuState;
+using cpu::VmxExitReason;
+
+HvmMonitor::HvmMonitor(Host host, uint32_t guest_ram_bytes)
+    : host_(host),
+      guest_ram_(guest_ram_bytes),
+      devices_(host.scheduler, host.log, [this](bool level) { intr_changed(level); }, host.guest_exit,
+               host.serial_out) {
+  controls_.hlt_exiting = true;
+  controls_.unconditional_io_exiting = true;
+  controls_.external_interrupt_exiting = true;
+  controls_.nested_paging = true;
+}
+
+// Guest-physical [0, RAM) -> host-physical kGuestBase + the same offset, in
+// 4 KiB pages: PML4 -> PDPT -> PD -> page tables, each entry readable,
+// writable and executable.
+void HvmMonitor::build_nested_tables() {
+  uint8_t* ram = host_.memory.ram();
+  uint32_t next = kNestedTables;
+  auto table = [&]() {
+    const uint32_t at = next;
+    next += 0x1000;
+    std::memset(ram + at, 0, 0x1000);
+    return at;
+  };
+  auto set = [&](uint32_t at, unsigned index, uint64_t value) { std::memcpy(ram + at + index * 8, &value, 8); };
+  const uint32_t pml4 = table(), pdpt = table(), pd = table();
+  set(pml4, 0, pdpt | mmu::nested_entry::kRights);
+  set(pdpt, 0, pd | mmu::nested_entry::kRights);
+  for (uint32_t gpa = 0; gpa < guest_ram_; gpa += 0x1000) {
+    const unsigned pdi = gpa >> 21, pti = (gpa >> 12) & 0x1FF;
+    uint64_t pde;
+    std::memcpy(&pde, ram + pd + pdi * 8, 8);
+    if (!(pde & mmu::nested_entry::kRights)) {
+      pde = table() | mmu::nested_entry::kRights;
+      set(pd, pdi, pde);
+    }
+    set(uint32_t(pde & mmu::nested_entry::kFrame), pti, uint64_t(kGuestBase + gpa) | mmu::nested_entry::kRights);
+  }
+  host_.mmu.set_nested(mmu::NestedPaging{pml4});
+  host_.mmu.flush_nested();
+}
+
+bool HvmMonitor::boot(const devices::MultibootImage& image, std::string& error) {
+  devices::PhysicalMemory staging(guest_ram_);
+  const devices::MultibootResult r = devices::load_multiboot(image, staging);
+  if (!r.ok) {
+    error = r.error;
+    return false;
+  }
+  std::memcpy(host_.memory.ram() + kGuestBase, staging.ram(), guest_ram_);
+  build_nested_tables();
+  // The guest starts as Multiboot says (§3.2): flat protected mode, paging
+  // and interrupts off, at ring 0: its own state, untouched by the VMM.
+  CpuState s;
+  cpu::enter_flat_protected_mode(s, r.entry);
+  s.gpr[cpu::EAX] = 0x2BADB002;
+  s.gpr[cpu::EBX] = r.info;
+  host_.cpu.set_state(s);
+  host_.cpu.set_interrupt_controller(this);
+  host_.cpu.enter_non_root(controls_);
+  host_.log.set_context(1, 0);
+  return true;
+}
+
+// The VM's PIC drives the CPU's INTR pin, except while the VMM holds an
+// interrupt for the guest's interrupt window.
+void HvmMonitor::intr_changed(bool level) {
+  pic_intr_ = level;
+  if (!waiting_for_window_) host_.cpu.set_irq(level);
+}
+
+void HvmMonitor::count(ExitReason reason, uint32_t qualification, const CpuState& s) {
+  ++stats_.exits[reason];
+  host_.log.emit(trace::EventKind::VmExit, now(), uint64_t(reason), qualification, s.eip, s.seg[cpu::CS].selector);
+}
+
+bool HvmMonitor::fail(const std::string& why) {
+  if (failure_.empty()) failure_ = "hvm VMM: " + why;
+  return false;
+}
+
+bool HvmMonitor::io(const cpu::VmExit& e, CpuState& s) {
+  if (e.qualification & cpu::exit_qual::kIoString) return fail("string I/O (INS/OUTS) is not emulated");
+  const unsigned size = (e.qualification & cpu::exit_qual::kIoSizeMask) + 1;
+  const uint16_t port = uint16_t(e.qualification >> cpu::exit_qual::kIoPortShift);
+  uint32_t& eax = s.gpr[cpu::EAX];
+  const uint32_t mask = size == 4 ? ~0u : (1u << (8 * size)) - 1;
+  if (e.qualification & cpu::exit_qual::kIoIn) {
+    const uint32_t v = devices_.ports.in(port, size);
+    host_.log.emit(trace::EventKind::PortIn, now(), port, size, v);
+    eax = (eax & ~mask) | (v & mask);
+  } else {
+    host_.log.emit(trace::EventKind::PortOut, now(), port, size, eax & mask);
+    devices_.ports.out(port, size, eax & mask);
+  }
+  return true;
+}
+
+bool HvmMonitor::handle_exit() {
+  const cpu::VmExit e = host_.cpu.last_vm_exit();
+  CpuState s = host_.cpu.state();
+  const ExitReason reason = ExitReason(uint16_t(e.reason));
+  count(reason, e.qualification, s);
+  switch (e.reason) {
+    case VmxExitReason::IoInstruction:
+      if (!io(e, s)) return false;
+      s.eip += e.instruction_length;
+      break;
+    case VmxExitReason::Hlt:
+      s.eip += e.instruction_length;
+      s.halted = true;  // the CPU waits for the next interrupt, as the guest asked
+      break;
+    case VmxExitReason::Cpuid:
+      // virtscope's hvm guests see a small CPUID: leaf 0 only, vendor "VirtscopeHVM".
+      s.gpr[cpu::EAX] = 0;
+      std::memcpy(&s.gpr[cpu::EBX], "Virt", 4);
+      std::memcpy(&s.gpr[cpu::EDX], "scop", 4);
+      std::memcpy(&s.gpr[cpu::ECX], "eHVM", 4);
+      s.eip += e.instruction_length;
+      break;
+    case VmxExitReason::ExternalInterrupt:
+    case VmxExitReason::InterruptWindow: {
+      // Inject when the guest can take it; else hold the line and ask for
+      // an exit at its next interrupt window (SDM Vol. 3C §26.3.2, §25.2).
+      const bool can_take = (s.eflags & cpu::flag::IF) && !s.interrupt_shadow;
+      if (can_take && pic_intr_) {
+        host_.cpu.resume_with(s);
+        host_.cpu.inject_event(devices_.pic.acknowledge());
+        ++stats_.reflected;
+        waiting_for_window_ = false;
+        controls_.interrupt_window_exiting = false;
+        host_.cpu.set_vmx_controls(controls_);
+        host_.cpu.set_irq(pic_intr_);
+        return true;
+      }
+      waiting_for_window_ = pic_intr_;
+      host_.cpu.set_irq(false);
+      controls_.interrupt_window_exiting = pic_intr_;
+      host_.cpu.set_vmx_controls(controls_);
+      return true;
+    }
+    case VmxExitReason::TripleFault: return fail("the guest triple-faulted");
+    case VmxExitReason::EptViolation: return fail("the guest touched guest-physical memory that is not RAM");
+    default: return fail(std::string("unexpected VM exit ") + cpu::vmx_exit_reason_name(e.reason));
+  }
+  host_.cpu.resume_with(s);
+  return true;
+}
+
+}  // namespace vs::vmm

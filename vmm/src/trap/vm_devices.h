@@ -1,0 +1,42 @@
+// A VM's own devices (DESIGN.md §4: each VM gets its virtual PIC, PIT,
+// COM1 and isa-debug-exit), on its own port bus, timed by the host's
+// scheduler. Every VMM mode gives its guest one set.
+#pragma once
+
+#include <functional>
+
+#include "virtscope/devices/bus.h"
+#include "virtscope/devices/debug_ports.h"
+#include "virtscope/devices/pic.h"
+#include "virtscope/devices/pit.h"
+#include "virtscope/devices/scheduler.h"
+#include "virtscope/devices/uart.h"
+
+namespace vs::vmm {
+
+struct VmDevices {
+  // `intr` follows the VM's PIC INTR output.
+  VmDevices(devices::Scheduler& scheduler, trace::EventLog& log, std::function<void(bool)> intr,
+            std::function<void(int)> guest_exit, std::function<void(uint8_t)> serial_out)
+      : pic(std::move(intr), &log, &scheduler),
+        pit(scheduler, pic),
+        com1("vm-com1", 0x3F8, 4, pic, scheduler, std::move(serial_out)),
+        debug_exit(std::move(guest_exit), &log, &scheduler) {
+    com1.set_out2_gates_irq(false);
+    ports.map(0x20, 0x21, pic);
+    ports.map(0xA0, 0xA1, pic);
+    ports.map(0x4D0, 0x4D1, pic);
+    ports.map(0x40, 0x43, pit);
+    ports.map(0x61, 0x61, pit);
+    ports.map(0x3F8, 0x3FF, com1);
+    ports.map(debug_exit.first_port(), debug_exit.last_port(), debug_exit);
+  }
+
+  devices::PortBus ports;
+  devices::Pic pic;
+  devices::Pit pit;
+  devices::Uart com1;
+  devices::DebugExit debug_exit;
+};
+
+}  // namespace vs::vmm
