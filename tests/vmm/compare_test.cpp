@@ -9,17 +9,11 @@
 
 #include "virtscope/vmm/compare.h"
 #include "virtscope/vmm/cost_model.h"
+#include "workloads.h"
 
 namespace vs::vmm {
 namespace {
 
-Workload workload(std::vector<std::string> argv) {
-  Workload w;
-  w.kernel = VS_KERNEL;
-  w.initrd = VS_INITRD;
-  w.argv = std::move(argv);
-  return w;
-}
 
 TEST(Compare, ModeNames_RoundTripAndUnknownIsRefused) {
   for (const ModeInfo& m : all_modes()) {

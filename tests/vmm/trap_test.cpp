@@ -11,17 +11,11 @@
 #include "virtscope/trace/event.h"
 #include "virtscope/vmm/compare.h"
 #include "virtscope/vmm/machine.h"
+#include "workloads.h"
 
 namespace vs::vmm {
 namespace {
 
-Workload workload(std::vector<std::string> argv) {
-  Workload w;
-  w.kernel = VS_KERNEL;
-  w.initrd = VS_INITRD;
-  w.argv = std::move(argv);
-  return w;
-}
 
 uint64_t exits(const ModeResult& r, const char* reason) {
   const auto it = r.exits.find(reason);
@@ -69,33 +63,38 @@ TEST(TrapMode, NativeKernelHangsBecausePopfLosesTheVirtualIf) {
   EXPECT_EQ(m->cpu().state().cpl, 1);
 }
 
+// Every workload, small: what a mode must run exactly as native does.
+const auto kEveryWorkload = ::testing::Values(
+    std::vector<std::string>{"hello"}, std::vector<std::string>{"cpu", "20000"},
+    std::vector<std::string>{"syscall", "100"}, std::vector<std::string>{"write", "20"},
+    std::vector<std::string>{"fork", "5"}, std::vector<std::string>{"pagefault", "40"},
+    std::vector<std::string>{"mmap", "10"}, std::vector<std::string>{"pipe", "10"});
+
+// The guest's own view of a run: what it printed, its status, its system
+// calls and its own page faults.
+void expect_same_guest_view(const ModeResult& native, const ModeResult& r) {
+  ASSERT_TRUE(r.ran()) << r.unavailable;
+  EXPECT_EQ(r.stop, MachineStop::GuestExit);
+  EXPECT_EQ(r.console, native.console);
+  EXPECT_EQ(r.exit_status, native.exit_status);
+  EXPECT_EQ(r.syscalls, native.syscalls);
+  EXPECT_EQ(r.guest_page_faults, native.guest_page_faults);
+}
+
 class BtMode : public ::testing::TestWithParam<std::vector<std::string>> {};
 
 TEST_P(BtMode, SameConsoleAndExitStatusAsNative) {
   const CostModel costs;
   const ModeResult native = run_workload(Mode::Native, workload(GetParam()), costs);
   const ModeResult bt = run_workload(Mode::Bt, workload(GetParam()), costs);
-  ASSERT_TRUE(bt.ran()) << bt.unavailable;
-  EXPECT_EQ(bt.stop, MachineStop::GuestExit);
-  EXPECT_EQ(bt.console, native.console);
-  EXPECT_EQ(bt.exit_status, native.exit_status);
-  // The guest sees the same system calls and the same page faults of its
-  // own; the shadow's faults are the VMM's, hidden from it.
-  EXPECT_EQ(bt.syscalls, native.syscalls);
-  EXPECT_EQ(bt.guest_page_faults, native.guest_page_faults);
+  expect_same_guest_view(native, bt);
+  // The shadow's faults are the VMM's, hidden from the guest.
   EXPECT_GT(bt.hidden_page_faults, 0u);
   EXPECT_GT(bt.modelled_cycles, native.modelled_cycles);
 }
 
 INSTANTIATE_TEST_SUITE_P(Workloads, BtMode,
-                         ::testing::Values(std::vector<std::string>{"hello"},
-                                           std::vector<std::string>{"cpu", "20000"},
-                                           std::vector<std::string>{"syscall", "100"},
-                                           std::vector<std::string>{"write", "20"},
-                                           std::vector<std::string>{"fork", "5"},
-                                           std::vector<std::string>{"pagefault", "40"},
-                                           std::vector<std::string>{"mmap", "10"},
-                                           std::vector<std::string>{"pipe", "10"}));
+                         kEveryWorkload);
 
 TEST(BtMode, SensitiveInstructionsCallTheVmmInsteadOfMisbehaving) {
   const ModeResult r = run_workload(Mode::Bt, workload({"syscall", "100"}), CostModel());
@@ -179,15 +178,10 @@ TEST_P(HvmMode, SameConsoleAndExitStatusAsNativeWithOnlyTheExitsAskedFor) {
   const CostModel costs;
   const ModeResult native = run_workload(Mode::Native, workload(GetParam()), costs);
   const ModeResult hvm = run_workload(Mode::Hvm, workload(GetParam()), costs);
-  ASSERT_TRUE(hvm.ran()) << hvm.unavailable;
-  EXPECT_EQ(hvm.stop, MachineStop::GuestExit);
-  EXPECT_EQ(hvm.console, native.console);
-  EXPECT_EQ(hvm.exit_status, native.exit_status);
+  expect_same_guest_view(native, hvm);
   // The kernel runs at ring 0 with its own IDT and page tables: its system
   // calls and page faults never leave the guest, and nested paging leaves
   // the VMM no shadow to fill or sync.
-  EXPECT_EQ(hvm.syscalls, native.syscalls);
-  EXPECT_EQ(hvm.guest_page_faults, native.guest_page_faults);
   EXPECT_EQ(hvm.hidden_page_faults, 0u);
   EXPECT_EQ(hvm.shadow_syncs, 0u);
   EXPECT_EQ(exits(hvm, "CLI") + exits(hvm, "CR_ACCESS") + exits(hvm, "SOFTWARE_INTERRUPT") +
@@ -200,14 +194,7 @@ TEST_P(HvmMode, SameConsoleAndExitStatusAsNativeWithOnlyTheExitsAskedFor) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Workloads, HvmMode,
-                         ::testing::Values(std::vector<std::string>{"hello"},
-                                           std::vector<std::string>{"cpu", "20000"},
-                                           std::vector<std::string>{"syscall", "100"},
-                                           std::vector<std::string>{"write", "20"},
-                                           std::vector<std::string>{"fork", "5"},
-                                           std::vector<std::string>{"pagefault", "40"},
-                                           std::vector<std::string>{"mmap", "10"},
-                                           std::vector<std::string>{"pipe", "10"}));
+                         kEveryWorkload);
 
 TEST(HvmMode, PageFaultsCostNoExitUnderNestedPagingButTrapsUnderBt) {
   const ModeResult hvm = run_workload(Mode::Hvm, workload({"pagefault", "100"}), CostModel());
