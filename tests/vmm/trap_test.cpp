@@ -205,5 +205,33 @@ TEST(HvmMode, PageFaultsCostNoExitUnderNestedPagingButTrapsUnderBt) {
   EXPECT_GE(exits(bt, "EXCEPTION_NMI"), bt.guest_page_faults + bt.hidden_page_faults);
 }
 
+// The whole console, the kernel's own banner included: binary translation
+// must not touch the kernel's data (its strings share an executable segment
+// with its code), and the VMs' consoles take typed input like the bare PC's.
+TEST(VmConsole, WholeConsoleAndTypedInputAreTheSameInEveryWorkingMode) {
+  auto run = [](MachineConfig::Vmm vmm, int& status) {
+    MachineConfig c = vm_config(vmm, "");  // no run=: the shell on the console
+    std::string console;
+    c.serial_out[0] = [&console](uint8_t b) { console.push_back(char(b)); };
+    std::string error;
+    auto m = Machine::create(c, error);
+    EXPECT_TRUE(m) << error;
+    if (!m) return console;
+    m->queue_serial_input("hello\ncpu 500\nexit 3\n");
+    EXPECT_EQ(m->run(600'000'000), MachineStop::GuestExit);
+    status = m->exit_status();
+    return console;
+  };
+  int native_status = 0, bt_status = 0, hvm_status = 0;
+  const std::string native = run(MachineConfig::Vmm::None, native_status);
+  EXPECT_NE(native.find("hello, world"), std::string::npos) << native;
+  EXPECT_NE(native.find("cpu: 500 iterations"), std::string::npos) << native;
+  EXPECT_EQ(native_status, 7);  // (3 << 1) | 1
+  EXPECT_EQ(run(MachineConfig::Vmm::Bt, bt_status), native);
+  EXPECT_EQ(bt_status, 7);
+  EXPECT_EQ(run(MachineConfig::Vmm::Hvm, hvm_status), native);
+  EXPECT_EQ(hvm_status, 7);
+}
+
 }  // namespace
 }  // namespace vs::vmm

@@ -235,12 +235,14 @@ void Machine::schedule_input() {
 }
 
 void Machine::deliver_input() {
-  const devices::UartStatus com1 = board_->com1.status();
+  // Under a VMM the guest's console is its VM's COM1.
+  devices::Uart& uart = trap_ ? trap_->com1() : hvm_ ? hvm_->com1() : board_->com1;
+  const devices::UartStatus com1 = uart.status();
   const bool listening = (com1.ier & 0x01) || com1.lsr_reads != lsr_reads_at_delivery_;
   if (!serial_input_.empty() && com1.rx_count == 0 && listening) {
-    board_->com1.receive(uint8_t(serial_input_.front()));
+    uart.receive(uint8_t(serial_input_.front()));
     serial_input_.erase(0, 1);
-    lsr_reads_at_delivery_ = board_->com1.status().lsr_reads;
+    lsr_reads_at_delivery_ = uart.status().lsr_reads;
   }
   if (!keyboard_input_.empty() && board_->keyboard.type_text(keyboard_input_.substr(0, 1)) == 1)
     keyboard_input_.erase(0, 1);

@@ -45,6 +45,7 @@ class HvmMonitor final : public cpu::InterruptController {
   bool handle_exit();
 
   const TrapStats& stats() const { return stats_; }
+  devices::Uart& com1() { return devices_.com1; }  // the guest's console
   const char* failure() const { return failure_.empty() ? nullptr : failure_.c_str(); }
   uint8_t acknowledge() override { return devices_.pic.acknowledge(); }
 

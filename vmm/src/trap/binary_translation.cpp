@@ -6,7 +6,7 @@
 //
 // Simplifications, said plainly: the translation is done in place (the
 // guest reading its own code sees the INT3s, where VMware keeps a separate
-// translation cache), once, over the kernel's executable segments at boot
+// translation cache), once, over the kernel's code sections at boot
 // (VMware translates basic blocks on demand), by a linear sweep of the
 // instructions. Pages holding translations are write-protected in the shadow
 // page tables; a guest write there drops that page's translations.
@@ -55,21 +55,26 @@ bool needs_callout(const cpu::InstructionInfo& info, const uint8_t* b) {
 
 }  // namespace
 
+// The sweep covers the kernel's code sections (SHF_EXECINSTR) only: an
+// executable segment also holds read-only data (strings, tables), whose
+// bytes would decode as instructions (an 'o' is OUTSD) and must not be
+// touched.
 void TrapMonitor::translate_kernel(const std::vector<uint8_t>& elf) {
-  const uint32_t phoff = read_le<uint32_t>(elf, 28);
-  const uint16_t phentsize = read_le<uint16_t>(elf, 42), phnum = read_le<uint16_t>(elf, 44);
+  const uint32_t shoff = read_le<uint32_t>(elf, 32);
+  const uint16_t shentsize = read_le<uint16_t>(elf, 46), shnum = read_le<uint16_t>(elf, 48);
   uint8_t* ram = host_.memory.ram() + kGuestBase;
-  for (unsigned i = 0; i < phnum; ++i) {
-    const size_t ph = phoff + size_t(i) * phentsize;
-    // PT_LOAD with PF_X: the kernel's code, where the loader put it.
-    if (read_le<uint32_t>(elf, ph) != 1 || !(read_le<uint32_t>(elf, ph + 24) & 1)) continue;
-    const uint32_t first = read_le<uint32_t>(elf, ph + 12), size = read_le<uint32_t>(elf, ph + 16);
+  for (unsigned i = 0; i < shnum; ++i) {
+    const size_t sh = shoff + size_t(i) * shentsize;
+    // SHT_PROGBITS (1) with SHF_ALLOC (2) and SHF_EXECINSTR (4): code the
+    // loader placed at sh_addr (the kernel runs where it is loaded).
+    if (read_le<uint32_t>(elf, sh + 4) != 1 || (read_le<uint32_t>(elf, sh + 8) & 6) != 6) continue;
+    const uint32_t first = read_le<uint32_t>(elf, sh + 12), size = read_le<uint32_t>(elf, sh + 20);
     if (first >= guest_.size() || size > guest_.size() - first) continue;
     for (uint32_t at = first; at < first + size;) {
       const uint32_t left = first + size - at;
       const auto info = cpu::describe_instruction(std::span<const uint8_t>(ram + at, std::min<uint32_t>(left, 15)), true);
       if (!info || !info->row || info->length == 0) {
-        ++at;  // data or padding: step over it
+        ++at;  // padding: step over it
         continue;
       }
       ++stats_.translated;

@@ -65,6 +65,7 @@ class TrapMonitor final : public cpu::CpuHooks, public cpu::InterruptController 
 
   const TrapStats& stats() const { return stats_; }
   const VirtualCpu& vcpu() const { return vcpu_; }
+  devices::Uart& com1() { return devices_.com1; }  // the guest's console
   // Why the VMM stopped the machine (an instruction it cannot emulate), or null.
   const char* failure() const { return failure_.empty() ? nullptr : failure_.c_str(); }
 
