@@ -3,15 +3,12 @@
 // ones, built by the VMM from the guest's own tables (which the real MMU
 // never sees). ../shared/SEMANTICS.md §9.
 //
-// This first version treats the shadow as a virtual TLB (the approach of
-// the earliest software VMMs): entries are filled on demand, at the page
-// fault a missing entry causes ("hidden" faults, invisible to the guest),
-// and dropped exactly when a real TLB would have to drop them: everything
-// on a guest CR3 load or paging-mode change, one page on INVLPG. A guest
-// that edits its page tables and then invalidates, as the architecture
-// requires (SDM Vol. 3A §4.10.4), sees the same memory as on hardware.
-// Write-protecting ("tracing") guest page-table pages, so that edits are
-// seen as they happen, is the next step.
+// Entries are filled on demand, at the page fault a missing entry causes
+// ("hidden" faults, invisible to the guest), and dropped at least when a
+// real TLB would have to drop them: everything on a guest CR3 load or
+// paging-mode change, one page on INVLPG (SDM Vol. 3A §4.10.4). On top of
+// that the VMM write-protects ("traces") the guest's page-table pages and
+// drops the entries a guest store changes (shadow_tracing.cpp).
 #pragma once
 
 #include <cstdint>
