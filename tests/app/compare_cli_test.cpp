@@ -28,6 +28,15 @@ TEST(CompareCli, CsvHasARowPerModeAndUnavailableModesWithReasons) {
   EXPECT_NE(r.out.find("\ncontainer,0,"), std::string::npos) << r.out;
 }
 
+TEST(CompareCli, KvmRowSaysWhatThisHostsKvmCouldDo) {
+  const auto r = compare({"--workload", "hello", "--modes", "kvm", "--csv"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  ASSERT_NE(r.out.find("\nkvm,0,"), std::string::npos) << r.out;
+  const bool said = r.out.find("on this host: ") != std::string::npos ||
+                    r.out.find("this host could run 32-bit guests natively") != std::string::npos;
+  EXPECT_TRUE(said) << r.out;
+}
+
 TEST(CompareCli, TableShowsTheWorkloadsOutputOnce) {
   const auto r = compare({"--workload", "cpu", "1000", "--modes", "native"});
   ASSERT_EQ(r.status, 0) << r.err;
