@@ -89,8 +89,7 @@ std::unique_ptr<Machine> Machine::build(const MachineConfig& config, std::string
   };
   // Under a VMM the host's RAM holds the VMM's own pages and then the VM's.
   MachineConfig host = config;
-  static_assert(TrapMonitor::kGuestBase == HvmMonitor::kGuestBase);
-  if (config.vmm != MachineConfig::Vmm::None) host.ram_bytes = TrapMonitor::kGuestBase + config.ram_bytes;
+  if (config.vmm != MachineConfig::Vmm::None) host.ram_bytes = kGuestBase + config.ram_bytes;
   m->board_ = std::make_unique<Board>(host, m->log_, w);
   if (!m->board_->wire(error)) return nullptr;
   cpu::CpuConfig cpu_config;
@@ -101,14 +100,12 @@ std::unique_ptr<Machine> Machine::build(const MachineConfig& config, std::string
   if (!m->board_->attach_drives(config, error) || !m->board_->place_mp_tables(error)) return nullptr;
   m->board_->configure_cmos();
   m->board_->scheduler.on_earlier_deadline([self] { self->cpu_->request_stop(); });
+  const VmmHost vmm_host{*m->cpu_, m->board_->memory, m->board_->scheduler, m->log_, m->board_->mmu, w.guest_exit,
+                         config.serial_out[0]};
   if (config.vmm == MachineConfig::Vmm::Hvm) {
-    HvmMonitor::Host h{*m->cpu_, m->board_->memory, m->board_->scheduler, m->log_, m->board_->mmu, w.guest_exit,
-                       config.serial_out[0]};
-    m->hvm_ = std::make_unique<HvmMonitor>(h, config.ram_bytes);
+    m->hvm_ = std::make_unique<HvmMonitor>(vmm_host, config.ram_bytes);
   } else if (config.vmm != MachineConfig::Vmm::None) {
-    TrapMonitor::Host h{*m->cpu_, m->board_->memory, m->board_->scheduler, m->log_, m->board_->mmu, w.guest_exit,
-                        config.serial_out[0]};
-    m->trap_ = std::make_unique<TrapMonitor>(h, config.ram_bytes, config.vmm == MachineConfig::Vmm::Bt);
+    m->trap_ = std::make_unique<TrapMonitor>(vmm_host, config.ram_bytes, config.vmm == MachineConfig::Vmm::Bt);
     m->cpu_->set_hooks(m->trap_.get());
     m->cpu_->set_interrupt_controller(m->trap_.get());
   }

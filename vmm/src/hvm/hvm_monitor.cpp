@@ -52,13 +52,11 @@ void HvmMonitor::build_nested_tables() {
 }
 
 bool HvmMonitor::boot(const devices::MultibootImage& image, std::string& error) {
-  devices::PhysicalMemory staging(guest_ram_);
-  const devices::MultibootResult r = devices::load_multiboot(image, staging);
+  const devices::MultibootResult r = load_into_vm(image, host_.memory, guest_ram_);
   if (!r.ok) {
     error = r.error;
     return false;
   }
-  std::memcpy(host_.memory.ram() + kGuestBase, staging.ram(), guest_ram_);
   build_nested_tables();
   // The guest starts as Multiboot says (§3.2): flat protected mode, paging
   // and interrupts off, at ring 0: its own state, untouched by the VMM.

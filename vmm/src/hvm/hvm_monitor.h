@@ -13,7 +13,8 @@
 #include <functional>
 #include <string>
 
-#include "../trap/vm_devices.h"
+#include "../vm_devices.h"
+#include "../vm_host.h"
 #include "virtscope/cpu/cpu.h"
 #include "virtscope/cpu/vmx.h"
 #include "virtscope/devices/loaders.h"
@@ -26,17 +27,7 @@ namespace vs::vmm {
 class HvmMonitor final : public cpu::InterruptController {
  public:
   static constexpr uint32_t kNestedTables = 0x100000;  // host-physical: the nested tables from here
-  static constexpr uint32_t kGuestBase = 0x1000000;    // host-physical of guest-physical 0
-
-  struct Host {
-    cpu::Cpu& cpu;
-    devices::PhysicalMemory& memory;
-    devices::Scheduler& scheduler;
-    trace::EventLog& log;
-    mmu::Mmu& mmu;
-    std::function<void(int status)> guest_exit;
-    std::function<void(uint8_t)> serial_out;
-  };
+  using Host = VmmHost;
   HvmMonitor(Host host, uint32_t guest_ram_bytes);
 
   bool boot(const devices::MultibootImage& image, std::string& error);

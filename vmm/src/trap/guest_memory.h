@@ -19,7 +19,6 @@ class GuestPhysical final : public cpu::MemoryBus {
   uint8_t* map_page(uint32_t gpa, bool for_write) override;  // beyond RAM: nullptr
   uint32_t read(uint32_t, unsigned size) override { return size == 4 ? ~0u : (1u << (8 * size)) - 1; }
   void write(uint32_t, unsigned, uint32_t) override {}
-  uint32_t base() const { return base_; }
   uint32_t size() const { return size_; }
   bool contains(uint32_t gpa) const { return gpa < size_; }
 

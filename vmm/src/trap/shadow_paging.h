@@ -34,7 +34,6 @@ class ShadowPaging {
   bool invalidate(uint32_t linear);
   // Drops every guest entry (the VMM's hole stays); returns how many.
   unsigned flush();
-  unsigned mapped() const { return mapped_; }
 
  private:
   uint32_t* table(uint32_t host_phys) const { return reinterpret_cast<uint32_t*>(ram_ + host_phys); }

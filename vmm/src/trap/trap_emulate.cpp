@@ -3,6 +3,7 @@
 // IN/OUT when CPL > IOPL, HLT, MOV CRn, LGDT/LIDT/LTR, INVLPG at CPL > 0; a
 // stack-segment load whose RPL differs from CPL) and are carried out here on
 // the virtual CPU, then EIP moves past them.
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <span>
@@ -25,9 +26,11 @@ constexpr uint32_t kCr4PagingBits = cpu::cr4::PSE | cpu::cr4::PGE | cpu::cr4::PA
 // (the teaching kernel's code; anything else is reported, not guessed).
 bool TrapMonitor::decode(const CpuState& s, Decoded& d) {
   const uint32_t at = s.seg[cpu::CS].base + s.eip;
-  // The instruction may end near a page that is not mapped: read what exists.
-  unsigned have = 0;
-  while (have < 15 && linear_.read(at + have, d.bytes + have, 1, vcpu_.paging)) ++have;
+  // Up to 15 bytes; past the end of this page only if the next one is
+  // mapped (an instruction near an unmapped page is read as far as it goes).
+  const unsigned in_page = std::min(15u, 0x1000 - (at & 0xFFF));
+  unsigned have = linear_.read(at, d.bytes, in_page, vcpu_.paging) ? in_page : 0;
+  if (have == in_page && have < 15 && linear_.read(at + have, d.bytes + have, 15 - have, vcpu_.paging)) have = 15;
   d.available = have;
   return parse(s, d);
 }

@@ -66,15 +66,11 @@ TrapMonitor::TrapMonitor(Host host, uint32_t guest_ram_bytes, bool binary_transl
 TrapMonitor::~TrapMonitor() = default;
 
 bool TrapMonitor::boot(const devices::MultibootImage& image, std::string& error) {
-  // The loader places the kernel in a guest-physical memory of its own; its
-  // bytes then become the VM's RAM in the host.
-  devices::PhysicalMemory staging(guest_.size());
-  const devices::MultibootResult r = devices::load_multiboot(image, staging);
+  const devices::MultibootResult r = load_into_vm(image, host_.memory, guest_.size());
   if (!r.ok) {
     error = r.error;
     return false;
   }
-  std::memcpy(host_.memory.ram() + kGuestBase, staging.ram(), guest_.size());
   if (bt_) translate_kernel(image.kernel);
 
   // The VMM's hole: the real GDT at its base, mapped in every shadow.
@@ -235,6 +231,7 @@ bool TrapMonitor::reflect(CpuState& s, uint8_t vector, bool has_error, uint32_t 
   s.eflags &= ~(cpu::flag::TF | cpu::flag::NT | cpu::flag::RF);
   if (type == 0xE) vcpu_.interrupts_enabled = false;  // an interrupt gate clears IF
   s.halted = false;
+  vcpu_.halted = false;
   host_.cpu.resume_with(s);
   ++stats_.reflected;
   host_.log.emit(trace::EventKind::VirtualInterrupt, now(), vector, source, offset, target);

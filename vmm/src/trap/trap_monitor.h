@@ -21,7 +21,8 @@
 
 #include "guest_memory.h"
 #include "shadow_paging.h"
-#include "vm_devices.h"
+#include "../vm_devices.h"
+#include "../vm_host.h"
 #include "virtscope/cpu/cpu.h"
 #include "virtscope/devices/bus.h"
 #include "virtscope/devices/debug_ports.h"
@@ -42,18 +43,9 @@ class TrapMonitor final : public cpu::CpuHooks, public cpu::InterruptController 
   // from kGuestBase (guest-physical 0).
   static constexpr uint32_t kHoleTable = 0x100000;  // page table of the VMM's 4 MiB hole
   static constexpr uint32_t kRealGdt = 0x101000;    // 2 pages: the real GDT (8 KiB)
-  static constexpr uint32_t kPoolFirst = 0x110000;  // shadow page tables from here
-  static constexpr uint32_t kGuestBase = 0x1000000;
+  static constexpr uint32_t kPoolFirst = 0x110000;  // shadow page tables, up to kGuestBase
 
-  struct Host {
-    cpu::Cpu& cpu;
-    devices::PhysicalMemory& memory;  // at least kGuestBase + the guest's RAM
-    devices::Scheduler& scheduler;
-    trace::EventLog& log;
-    mmu::Mmu& mmu;                    // the real MMU (its TLB model follows shadow changes)
-    std::function<void(int status)> guest_exit;
-    std::function<void(uint8_t)> serial_out;
-  };
+  using Host = VmmHost;
   // With `binary_translation` the guest kernel's code is scanned before it
   // runs and its sensitive instructions call the VMM (the bt mode).
   TrapMonitor(Host host, uint32_t guest_ram_bytes, bool binary_translation = false);

@@ -1,28 +1,34 @@
 // Why the guest left guest mode for the VMM: the `reason` of a VmExit event
 // and the rows of compare's "exits by reason". Where Intel VT-x has an exit
-// for it, the code and the name are VT-x's basic exit reason (SDM Vol. 3C
-// Appendix C); the traps only a software VMM sees (VT-x runs CLI, STI and
-// segment loads of a ring-0 guest without exiting) take codes from 256 up.
+// for it, the code and the name are VT-x's basic exit reason, as the CPU's
+// simulated non-root mode numbers them (cpu/include/virtscope/cpu/vmx.h, SDM
+// Vol. 3C Appendix C); the traps only a software VMM sees (VT-x runs CLI,
+// STI and segment loads of a ring-0 guest without exiting) take codes from
+// 256 up.
 #pragma once
 
 #include <cstdint>
 
+#include "virtscope/cpu/vmx.h"
+
 namespace vs::vmm {
 
+using cpu::VmxExitReason;
+
 enum class ExitReason : uint16_t {
-  ExceptionOrNmi = 0,       // an exception the VMM intercepted (qualification: the vector)
-  ExternalInterrupt = 1,    // a device interrupt (qualification: the vector)
-  TripleFault = 2,
-  InterruptWindow = 7,
-  Cpuid = 10,
-  Hlt = 12,
-  Invlpg = 14,
-  Vmcall = 18,              // a hypercall
-  CrAccess = 28,            // MOV to/from CR0/CR2/CR3/CR4 (qualification: the CR number)
-  IoInstruction = 30,       // IN/OUT (qualification: the port)
-  GdtrIdtrAccess = 46,      // LGDT/LIDT
-  LdtrTrAccess = 47,        // LLDT/LTR
-  EptViolation = 48,
+  ExceptionOrNmi = uint16_t(VmxExitReason::ExceptionOrNmi),        // qualification: the vector
+  ExternalInterrupt = uint16_t(VmxExitReason::ExternalInterrupt),  // qualification: the vector
+  TripleFault = uint16_t(VmxExitReason::TripleFault),
+  InterruptWindow = uint16_t(VmxExitReason::InterruptWindow),
+  Cpuid = uint16_t(VmxExitReason::Cpuid),
+  Hlt = uint16_t(VmxExitReason::Hlt),
+  Invlpg = uint16_t(VmxExitReason::Invlpg),
+  Vmcall = uint16_t(VmxExitReason::Vmcall),                 // a hypercall
+  CrAccess = uint16_t(VmxExitReason::CrAccess),             // qualification: the CR number
+  IoInstruction = uint16_t(VmxExitReason::IoInstruction),   // qualification: the port
+  GdtrIdtrAccess = uint16_t(VmxExitReason::GdtrIdtrAccess), // LGDT/LIDT
+  LdtrTrAccess = uint16_t(VmxExitReason::LdtrTrAccess),     // LLDT/LTR
+  EptViolation = uint16_t(VmxExitReason::EptViolation),
   // Software VMM only.
   Cli = 256,
   Sti = 257,
@@ -35,21 +41,10 @@ enum class ExitReason : uint16_t {
   SensitiveRead = 263,      // PUSH CS, SGDT, SIDT, SLDT, STR, SMSW: the guest's values
 };
 
+// VT-x's name for a VT-x code (every hvm exit is one), else the software
+// VMM's own.
 inline const char* exit_reason_name(ExitReason r) {
   switch (r) {
-    case ExitReason::ExceptionOrNmi: return "EXCEPTION_NMI";
-    case ExitReason::ExternalInterrupt: return "EXTERNAL_INTERRUPT";
-    case ExitReason::TripleFault: return "TRIPLE_FAULT";
-    case ExitReason::InterruptWindow: return "INTERRUPT_WINDOW";
-    case ExitReason::Cpuid: return "CPUID";
-    case ExitReason::Hlt: return "HLT";
-    case ExitReason::Invlpg: return "INVLPG";
-    case ExitReason::Vmcall: return "VMCALL";
-    case ExitReason::CrAccess: return "CR_ACCESS";
-    case ExitReason::IoInstruction: return "IO_INSTRUCTION";
-    case ExitReason::GdtrIdtrAccess: return "GDTR_IDTR_ACCESS";
-    case ExitReason::LdtrTrAccess: return "LDTR_TR_ACCESS";
-    case ExitReason::EptViolation: return "EPT_VIOLATION";
     case ExitReason::Cli: return "CLI";
     case ExitReason::Sti: return "STI";
     case ExitReason::SegmentLoad: return "SEGMENT_LOAD";
@@ -58,8 +53,8 @@ inline const char* exit_reason_name(ExitReason r) {
     case ExitReason::Pushf: return "PUSHF";
     case ExitReason::Iret: return "IRET";
     case ExitReason::SensitiveRead: return "SENSITIVE_READ";
+    default: return cpu::vmx_exit_reason_name(VmxExitReason(uint16_t(r)));
   }
-  return "UNKNOWN";
 }
 
 }  // namespace vs::vmm
