@@ -4,6 +4,7 @@
 // follows isa-debug-exit when the guest used it.
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <csignal>
 #include <cerrno>
@@ -52,8 +53,10 @@ constexpr const char* kUsage =
     "  --save-at N FILE              save a snapshot when virtual time reaches N\n"
     "  --load FILE                   resume from a snapshot\n"
     "  --info                        print the memory and port maps, then exit\n"
-    "  --mode native|trap|bt|hvm     the -kernel as a VM: trap-and-emulate, with binary translation,\n"
-    "                                or simulated VT-x with nested paging (-m is the VM's RAM)\n";
+    "  --mode MODE                   the -kernel as a VM (-m is the VM's RAM): native (no VMM), trap\n"
+    "                                (trap-and-emulate), bt (binary translation), pv (paravirtual:\n"
+    "                                the kernel's pv build), hvm (simulated VT-x, nested paging),\n"
+    "                                hvm-shadow (simulated VT-x, shadow paging), kvm (/dev/kvm)\n";
 
 int usage_error(const std::string& msg) { return report_usage_error("run", msg, kUsage); }
 
@@ -225,19 +228,22 @@ int run_run(int argc, char** argv) {
     } else if (a == "--info") {
       info = true;
     } else if (a == "--mode") {
-      if (!(v = value())) return usage_error("--mode needs native, trap, bt or hvm");
-      if (*v == "native") cfg.vmm = vmm::MachineConfig::Vmm::None;
-      else if (*v == "trap") cfg.vmm = vmm::MachineConfig::Vmm::Trap;
-      else if (*v == "bt") cfg.vmm = vmm::MachineConfig::Vmm::Bt;
-      else if (*v == "hvm") cfg.vmm = vmm::MachineConfig::Vmm::Hvm;
-      else return usage_error("--mode '" + *v + "': this build runs native, trap, bt and hvm (the other modes are being built)");
+      using Vmm = vmm::MachineConfig::Vmm;
+      static const std::pair<const char*, Vmm> kModes[] = {
+          {"native", Vmm::None}, {"trap", Vmm::Trap}, {"bt", Vmm::Bt},           {"pv", Vmm::Pv},
+          {"hvm", Vmm::Hvm},     {"hvm-shadow", Vmm::HvmShadow}, {"kvm", Vmm::Kvm}};
+      if (!(v = value())) return usage_error("--mode needs native, trap, bt, pv, hvm, hvm-shadow or kvm");
+      const auto* m = std::find_if(std::begin(kModes), std::end(kModes), [&](const auto& e) { return *v == e.first; });
+      if (m == std::end(kModes))
+        return usage_error("--mode '" + *v + "': the modes are native, trap, bt, pv, hvm, hvm-shadow and kvm");
+      cfg.vmm = m->second;
     } else {
       return usage_error("unknown option '" + a + "'");
     }
   }
   if (!cfg.kernel.empty() && !load_path.empty()) return usage_error("give either -kernel or --load, not both");
   if (cfg.vmm != vmm::MachineConfig::Vmm::None && cfg.kernel.empty())
-    return usage_error("--mode trap, bt and hvm run a -kernel (disk images and snapshots run natively)");
+    return usage_error("--mode runs a -kernel (disk images and snapshots run natively)");
 
   // Multiboot modules: "file args,file args" (QEMU's -initrd for Multiboot).
   if (!initrd_spec.empty()) {

@@ -63,6 +63,7 @@ ModeResult run_machine(Mode mode, const Workload& w, const CostModel& costs) {
   if (mode == Mode::Trap) c.vmm = MachineConfig::Vmm::Trap;
   if (mode == Mode::Bt) c.vmm = MachineConfig::Vmm::Bt;
   if (mode == Mode::Hvm) c.vmm = MachineConfig::Vmm::Hvm;
+  if (mode == Mode::HvmShadow) c.vmm = MachineConfig::Vmm::HvmShadow;
   c.ram_bytes = w.ram_bytes;
   c.kernel = w.kernel;
   c.kernel_name = "vs_kernel.elf";
@@ -123,7 +124,8 @@ ModeResult run_workload(Mode mode, const Workload& w, const CostModel& costs) {
     case Mode::Native:
     case Mode::Trap:
     case Mode::Bt:
-    case Mode::Hvm: return run_machine(mode, w, costs);
+    case Mode::Hvm:
+    case Mode::HvmShadow: return run_machine(mode, w, costs);
     case Mode::Container: {
       ModeResult r;
       r.mode = mode;

@@ -102,9 +102,13 @@ std::unique_ptr<Machine> Machine::build(const MachineConfig& config, std::string
   m->board_->scheduler.on_earlier_deadline([self] { self->cpu_->request_stop(); });
   const VmmHost vmm_host{*m->cpu_, m->board_->memory, m->board_->scheduler, m->log_, m->board_->mmu, w.guest_exit,
                          config.serial_out[0]};
-  if (config.vmm == MachineConfig::Vmm::Hvm) {
-    m->hvm_ = std::make_unique<HvmMonitor>(vmm_host, config.ram_bytes);
-  } else if (config.vmm != MachineConfig::Vmm::None) {
+  using Vmm = MachineConfig::Vmm;
+  if (config.vmm == Vmm::Hvm || config.vmm == Vmm::HvmShadow) {
+    m->hvm_ = std::make_unique<HvmMonitor>(vmm_host, config.ram_bytes, config.vmm == Vmm::HvmShadow);
+  } else if (config.vmm == Vmm::Pv || config.vmm == Vmm::Kvm) {
+    error = std::string("the ") + (config.vmm == Vmm::Pv ? "pv" : "kvm") + " VMM is not built yet (issue 5 is in progress)";
+    return nullptr;
+  } else if (config.vmm != Vmm::None) {
     m->trap_ = std::make_unique<TrapMonitor>(vmm_host, config.ram_bytes, config.vmm == MachineConfig::Vmm::Bt);
     m->cpu_->set_hooks(m->trap_.get());
     m->cpu_->set_interrupt_controller(m->trap_.get());

@@ -10,9 +10,10 @@ namespace vs::vmm {
 using cpu::CpuState;
 using cpu::VmxExitReason;
 
-HvmMonitor::HvmMonitor(Host host, uint32_t guest_ram_bytes)
+HvmMonitor::HvmMonitor(Host host, uint32_t guest_ram_bytes, bool shadow_paging)
     : host_(host),
       guest_ram_(guest_ram_bytes),
+      shadow_paging_(shadow_paging),
       devices_(host.scheduler, host.log, [this](bool level) { intr_changed(level); }, host.guest_exit,
                host.serial_out) {
   controls_.hlt_exiting = true;
@@ -52,6 +53,10 @@ void HvmMonitor::build_nested_tables() {
 }
 
 bool HvmMonitor::boot(const devices::MultibootImage& image, std::string& error) {
+  if (shadow_paging_) {
+    error = "hvm-shadow (shadow paging under simulated VT-x) is not built yet";
+    return false;
+  }
   const devices::MultibootResult r = load_into_vm(image, host_.memory, guest_ram_);
   if (!r.ok) {
     error = r.error;

@@ -28,7 +28,9 @@ class HvmMonitor final : public cpu::InterruptController {
  public:
   static constexpr uint32_t kNestedTables = 0x100000;  // host-physical: the nested tables from here
   using Host = VmmHost;
-  HvmMonitor(Host host, uint32_t guest_ram_bytes);
+  // With `shadow_paging` (hvm-shadow) the VMM keeps shadow page tables
+  // instead of nested paging: CR3 loads, INVLPG and page faults exit.
+  HvmMonitor(Host host, uint32_t guest_ram_bytes, bool shadow_paging = false);
 
   bool boot(const devices::MultibootImage& image, std::string& error);
   // The CPU stopped with RunStop::VmExit: handle the exit; false when the VMM
@@ -53,6 +55,7 @@ class HvmMonitor final : public cpu::InterruptController {
 
   Host host_;
   uint32_t guest_ram_;
+  bool shadow_paging_ = false;
   VmDevices devices_;
   cpu::VmxControls controls_;
   TrapStats stats_;

@@ -53,8 +53,9 @@ struct MachineConfig {
   // The TLB model's size (entries), for lessons on TLB pressure.
   unsigned tlb_entries = 64;
   // Run the -kernel as a virtual machine under a VMM (DESIGN.md §4) instead
-  // of on the bare PC. ram_bytes is then the VM's RAM.
-  enum class Vmm : uint8_t { None, Trap, Bt, Hvm };
+  // of on the bare PC. ram_bytes is then the VM's RAM. Pv needs the
+  // paravirtual build of the kernel (vs_kernel_pv.elf).
+  enum class Vmm : uint8_t { None, Trap, Bt, Pv, Hvm, HvmShadow, Kvm };
   Vmm vmm = Vmm::None;
 };
 
