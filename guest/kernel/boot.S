@@ -12,6 +12,10 @@
   .long -(MB_MAGIC + MB_FLAGS) /* the three fields sum to zero */
 
   .section .bss
+  .globl boot_esi
+  .align 4
+boot_esi:
+  .space 4
   .align 16
 boot_stack:
   .space 16384
@@ -20,6 +24,7 @@ boot_stack_top:
   .text
   .globl _start
 _start:
+  movl %esi, boot_esi    /* a hypervisor's start_info (pvops_pv.c); junk otherwise */
   movl $boot_stack_top, %esp
   xorl %ebp, %ebp        /* ends frame-pointer backtraces */
   pushl %ebx             /* kmain(magic, info) */

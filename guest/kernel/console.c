@@ -1,8 +1,10 @@
-// The serial console on COM1 (8250/16550 UART, I/O base 0x3F8, IRQ 4).
-// Output polls LSR bit 5 (transmit holding register empty); input arrives by
-// the receive interrupt and goes through a line discipline: echo, CR becomes
-// LF, backspace erases, and read() sees only whole lines (like a Unix tty
-// in canonical mode).
+// The console: a line discipline over the platform's console device
+// (pv.console_*): echo, CR becomes LF, backspace erases, and read() sees
+// only whole lines (like a Unix tty in canonical mode). Input arrives as
+// IRQ 4. The native device is the serial port COM1 (8250/16550 UART, I/O
+// base 0x3F8, IRQ 4): output polls LSR bit 5 (transmit holding register
+// empty), input raises the receive interrupt. The paravirtual device is a
+// shared-memory ring (pvops_pv.c).
 #include "kernel.h"
 #include "pvops.h"
 
@@ -20,7 +22,7 @@
 static char input[INPUT_SIZE];
 static uint32_t in_read, in_committed, in_edit;  // free-running indices
 
-void console_init(void) {
+void uart_init(void) {
   pv.outb(COM1 + REG_IER, 0x00);
   pv.outb(COM1 + REG_LCR, 0x80);  // DLAB: the next two registers set the divisor
   pv.outb(COM1 + REG_DATA, 0x01); // 115200 = 1.8432 MHz / 16 / 1
@@ -31,29 +33,38 @@ void console_init(void) {
   pv.outb(COM1 + REG_IER, 0x01);  // interrupt on received data
 }
 
-static void raw_putc(char c) {
-  while (!(pv.inb(COM1 + REG_LSR) & LSR_THR_EMPTY)) {
+void uart_write(const char* s, uint32_t n) {
+  for (uint32_t i = 0; i < n; i++) {
+    while (!(pv.inb(COM1 + REG_LSR) & LSR_THR_EMPTY)) {
+    }
+    pv.outb(COM1 + REG_DATA, (uint8_t)s[i]);
   }
-  pv.outb(COM1 + REG_DATA, (uint8_t)c);
 }
 
-void console_putc(char c) { raw_putc(c); }
+int uart_getc(void) {
+  if (!(pv.inb(COM1 + REG_LSR) & LSR_DATA_READY)) return -1;
+  return pv.inb(COM1 + REG_DATA);
+}
+
+void console_init(void) { pv.console_init(); }
+void console_putc(char c) { pv.console_write(&c, 1); }
+void console_write(const char* s, uint32_t n) { pv.console_write(s, n); }
 
 // IRQ 4: take every received byte, edit the current line.
 void console_irq(void) {
-  while (pv.inb(COM1 + REG_LSR) & LSR_DATA_READY) {
-    char c = (char)pv.inb(COM1 + REG_DATA);
+  for (int got; (got = pv.console_getc()) >= 0;) {
+    char c = (char)got;
     if (c == 0x7F || c == 0x08) {
       if (in_edit != in_committed) {
         in_edit--;
-        raw_putc('\b'), raw_putc(' '), raw_putc('\b');
+        console_write("\b \b", 3);
       }
       continue;
     }
     if (c == '\r') c = '\n';
     if (in_edit - in_read >= INPUT_SIZE - 1 && c != '\n') continue;  // full: drop
     input[in_edit++ % INPUT_SIZE] = c;
-    raw_putc(c);
+    console_putc(c);
     if (c == '\n' || in_edit - in_read == INPUT_SIZE) {
       in_committed = in_edit;
       wakeup(input);

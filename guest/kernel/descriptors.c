@@ -44,7 +44,7 @@ static uint64_t interrupt_gate(uint32_t handler, unsigned dpl) {
   return g;
 }
 
-extern const uint32_t trap_vectors[];  // entry.S: 0-47, then 0x80
+extern const uint32_t trap_vectors[];  // entry.S: 0-48, then 0x80
 
 void descriptors_init(void) {
   gdt[0] = 0;
@@ -62,10 +62,10 @@ void descriptors_init(void) {
   pv.load_gdt(&gdtr);
   pv.load_tr(SEL_TSS);
 
-  for (int v = 0; v < 48; v++) idt[v] = interrupt_gate(trap_vectors[v], 0);
+  for (int v = 0; v <= VECTOR_EVENT_UPCALL; v++) idt[v] = interrupt_gate(trap_vectors[v], 0);
   // DPL 3 so that `int $0x80` from ring 3 passes the gate check (SDM Vol. 3
   // §6.12.1.1); the others raise #GP when user code tries `int n`.
-  idt[0x80] = interrupt_gate(trap_vectors[48], 3);
+  idt[0x80] = interrupt_gate(trap_vectors[VECTOR_EVENT_UPCALL + 1], 3);
   static struct table_register idtr;
   idtr.limit = sizeof idt - 1;
   idtr.base = (uint32_t)idt;

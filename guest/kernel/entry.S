@@ -53,7 +53,8 @@ NOERR 28
 NOERR 29
 NOERR 30
 NOERR 31
-/* The remapped 8259 IRQs 0-15 (vectors 0x20-0x2F) and the system call (0x80). */
+/* The remapped 8259 IRQs 0-15 (vectors 0x20-0x2F), the event upcall (0x30)
+ * and the system call (0x80). */
 NOERR 32
 NOERR 33
 NOERR 34
@@ -70,6 +71,8 @@ NOERR 44
 NOERR 45
 NOERR 46
 NOERR 47
+/* 0x30: a hypervisor's event upcall (the paravirtual build's "interrupt"). */
+NOERR 48
 NOERR 128
 
 alltraps:
@@ -129,4 +132,4 @@ trap_vectors:
   .long vec24, vec25, vec26, vec27, vec28, vec29, vec30, vec31
   .long vec32, vec33, vec34, vec35, vec36, vec37, vec38, vec39
   .long vec40, vec41, vec42, vec43, vec44, vec45, vec46, vec47
-  .long vec128
+  .long vec48, vec128

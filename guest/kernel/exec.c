@@ -106,12 +106,15 @@ int exec_load(const char* path, char* const argv[], int argc, char* const envp[]
   p->brk_base = p->brk = image_end;
   if (r == 0) r = build_stack(argv, argc, envp, envc, &esp);
   if (r < 0) {
-    vm_free_directory(p->pd);
+    // Back to the old address space first: a directory is freed only once
+    // CR3 no longer holds it (a hypervisor refuses to unpin a loaded one).
+    uint32_t failed = p->pd;
     p->pd = old_pd;
     p->brk_base = old_brk_base;
     p->brk = old_brk;
     memcpy(p->regions, old_regions, sizeof old_regions);
     vm_activate(old_pd);
+    vm_free_directory(failed);
     return r;
   }
   if (old_pd) vm_free_directory(old_pd);

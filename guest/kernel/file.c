@@ -162,7 +162,7 @@ int sys_write(int fd, uint32_t ubuf, uint32_t n) {
     uint32_t k = n - done < sizeof chunk ? n - done : sizeof chunk;
     if (copy_from_user(chunk, ubuf + done, k) < 0) return done ? (int)done : -EFAULT;
     uint32_t flags = pv.save_flags_and_disable();  // one write's bytes stay together
-    for (uint32_t i = 0; i < k; i++) console_putc(chunk[i]);
+    console_write(chunk, k);
     pv.restore_flags(flags);
     done += k;
   }

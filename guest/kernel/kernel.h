@@ -59,9 +59,13 @@ void kprintf(const char* fmt, ...);
 void kvprintf(const char* fmt, va_list ap);
 void panic(const char* fmt, ...) __attribute__((noreturn));
 
-// console.c (COM1)
+// console.c (the line discipline; the UART driver natively)
 void console_init(void);
 void console_putc(char c);
+void console_write(const char* s, uint32_t n);
+void uart_init(void);
+void uart_write(const char* s, uint32_t n);
+int uart_getc(void);
 void console_irq(void);
 int console_read(char* dst, uint32_t n);  // kernel buffer; blocks for a line
 
@@ -163,3 +167,6 @@ int sys_dup2(int oldfd, int newfd);
 // syscall.c / trap.c
 void syscall_dispatch(struct trapframe* tf);
 void trap(struct trapframe* tf);
+void irq_dispatch(int irq, bool from_user);  // IRQ 0 timer, 4 console
+// The vector a hypervisor's event upcall arrives on (pvops_pv.c).
+#define VECTOR_EVENT_UPCALL 0x30

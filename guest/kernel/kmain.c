@@ -29,7 +29,7 @@ static const char* cmdline_value(const char* key) {
 }
 
 void kmain(uint32_t magic, const struct multiboot_info* mbi) {
-  pvops_native_init();
+  pvops_init();
   console_init();
   if (magic != MULTIBOOT_BOOTLOADER_MAGIC) panic("not booted by a Multiboot loader (magic 0x%x)", magic);
   if (mbi->flags & MBI_CMDLINE) {
@@ -49,8 +49,7 @@ void kmain(uint32_t magic, const struct multiboot_info* mbi) {
   }
 
   descriptors_init();
-  pic_init();
-  pit_init();
+  pv.timer_init();
   pmem_init(free_start, ram_top);
   vm_init(ram_top);
   initrd_init(initrd_start, initrd_end);

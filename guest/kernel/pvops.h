@@ -5,6 +5,7 @@
 // paravirtual build can swap in a table of hypercalls without touching any
 // other file. Rule of this kernel: no other file uses these instructions.
 #pragma once
+#include <stdbool.h>
 #include <stdint.h>
 
 struct trapframe;
@@ -32,9 +33,34 @@ struct pv_ops {
   void (*return_to_user)(struct trapframe* tf) __attribute__((noreturn));  // the iret path
   void (*write_pte)(uint32_t* entry, uint32_t value);  // every page-table/directory store
   void (*power_off)(uint8_t status) __attribute__((noreturn));  // isa-debug-exit
+
+  // Page tables (Linux: pv_ops.mmu). A paravirtual guest's entries hold
+  // machine addresses and its table pages are read-only to it, so every read
+  // of an entry converts (read_pte), a page becomes a table only through
+  // alloc_table (level 1 = page table, 2 = directory) once filled, and
+  // stops being one through release_table before it is freed. Between
+  // lazy_mmu_begin and lazy_mmu_end entry stores may be queued and committed
+  // together (Linux's lazy MMU mode); reads see the queued values.
+  uint32_t (*read_pte)(const uint32_t* entry);
+  void (*alloc_table)(uint32_t page, int level);
+  void (*release_table)(uint32_t page, int level);
+  void (*lazy_mmu_begin)(void);
+  void (*lazy_mmu_end)(void);
+
+  // The platform's console and timer: the PC's UART, 8259 PIC and 8254 PIT
+  // natively; a shared-memory ring and event channels under a hypervisor.
+  void (*console_init)(void);
+  void (*console_write)(const char* s, uint32_t n);
+  int (*console_getc)(void);  // the next received byte, -1 when none
+  void (*timer_init)(void);   // 100 Hz ticks as IRQ 0
+  void (*irq_eoi)(int irq);   // end of interrupt, before anything can switch
+  // A paravirtual guest's event upcall (vector 0x30): dispatch the pending
+  // events as IRQs (0 = timer, 4 = console). Never called natively.
+  void (*event_upcall)(bool from_user);
 };
 
 extern struct pv_ops pv;
 
-// The native table's constructor; kmain installs it first thing.
-void pvops_native_init(void);
+// Installs the build's table (pvops_native.c, or pvops_pv.c in the
+// paravirtual build); kmain calls it first thing.
+void pvops_init(void);

@@ -87,7 +87,16 @@ static __attribute__((noreturn)) void n_power_off(uint8_t status) {
 
 void trap_return(struct trapframe* tf) __attribute__((noreturn));  // entry.S
 
-void pvops_native_init(void) {
+static uint32_t n_read_pte(const uint32_t* entry) { return *(const volatile uint32_t*)entry; }
+static void n_table(uint32_t page, int level) { (void)page, (void)level; }
+static void n_nothing(void) {}
+static void n_timer_init(void) {
+  pic_init();
+  pit_init();
+}
+static void n_event_upcall(bool from_user) { (void)from_user; }
+
+void pvops_init(void) {
   pv.irq_disable = n_irq_disable;
   pv.irq_enable = n_irq_enable;
   pv.save_flags_and_disable = n_save_flags_and_disable;
@@ -110,4 +119,15 @@ void pvops_native_init(void) {
   pv.return_to_user = trap_return;
   pv.write_pte = n_write_pte;
   pv.power_off = n_power_off;
+  pv.read_pte = n_read_pte;
+  pv.alloc_table = n_table;
+  pv.release_table = n_table;
+  pv.lazy_mmu_begin = n_nothing;
+  pv.lazy_mmu_end = n_nothing;
+  pv.console_init = uart_init;
+  pv.console_write = uart_write;
+  pv.console_getc = uart_getc;
+  pv.timer_init = n_timer_init;
+  pv.irq_eoi = pic_eoi;
+  pv.event_upcall = n_event_upcall;
 }

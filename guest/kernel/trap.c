@@ -4,7 +4,8 @@
 //  - a #PF in user mode inside a valid region is demand paging;
 //  - any other user exception kills the process with the matching signal
 //    (Linux: #DE -> SIGFPE, #UD -> SIGILL, the rest SIGSEGV);
-//  - IRQ 0 counts ticks and preempts user code; IRQ 4 is the console.
+//  - IRQ 0 counts ticks and preempts user code; IRQ 4 is the console;
+//  - under a hypervisor the same IRQs arrive as events (vector 0x30).
 #include "kernel.h"
 #include "pvops.h"
 
@@ -39,6 +40,17 @@ static void user_exception(struct trapframe* tf) {
   proc_exit(sig);
 }
 
+void irq_dispatch(int irq, bool from_user) {
+  pv.irq_eoi(irq);  // before any switch: the next tick must be able to arrive
+  if (irq == 0) {
+    ticks++;
+    wakeup((const void*)&ticks);
+    if (current && from_user) yield();
+  } else if (irq == 4) {
+    console_irq();
+  }
+}
+
 void trap(struct trapframe* tf) {
   bool from_user = (tf->cs & 3) == 3;
   if (tf->vector == 0x80) {
@@ -50,15 +62,9 @@ void trap(struct trapframe* tf) {
     }
     user_exception(tf);
   } else if (tf->vector >= 0x20 && tf->vector < 0x30) {
-    int irq = (int)tf->vector - 0x20;
-    pic_eoi(irq);  // before any switch: the next tick must be able to arrive
-    if (irq == 0) {
-      ticks++;
-      wakeup((const void*)&ticks);
-      if (current && from_user) yield();
-    } else if (irq == 4) {
-      console_irq();
-    }
+    irq_dispatch((int)tf->vector - 0x20, from_user);
+  } else if (tf->vector == VECTOR_EVENT_UPCALL) {
+    pv.event_upcall(from_user);
   }
   if (current && from_user && current->killed) proc_exit(current->killed);
 }

@@ -6,7 +6,9 @@
 // the kernel sees all RAM whichever process runs, and user code sees none
 // of it (U/S = 0 gives #PF at CPL 3, SDM Vol. 3 §4.6). 4 KiB pages rather
 // than 4 MiB ones so that a paravirtual build can make every page-table
-// page read-only. Every entry store goes through pv.write_pte.
+// page read-only. Every entry store goes through pv.write_pte, every read
+// through pv.read_pte, and a page is a table between pv.alloc_table and
+// pv.release_table (pvops.h: a hypervisor validates and pins it).
 //
 // User memory is demand-zero: the heap, the stack and mmap regions get a
 // fresh zeroed page at the first touch (#PF, not-present), anywhere else the
@@ -26,6 +28,7 @@ static uint32_t boot_pd;
 static uint32_t loaded_pd;  // what CR3 holds
 
 void vm_init(uint32_t ram_top) {
+  pv.lazy_mmu_begin();
   for (uint32_t i = 0; i < KERNEL_PDES && i * (1u << 22) < ram_top; i++) {
     uint32_t pt = page_alloc();
     if (!pt) panic("out of memory for kernel page tables");
@@ -34,8 +37,10 @@ void vm_init(uint32_t ram_top) {
       // Page 0 stays unmapped so a kernel null dereference panics.
       if (pa < ram_top && pa != 0) pv.write_pte((uint32_t*)pt + j, pa | PTE_P | PTE_W);
     }
+    pv.alloc_table(pt, 1);
     kernel_pde[i] = pt | PTE_P | PTE_W;
   }
+  pv.lazy_mmu_end();
   boot_pd = vm_new_directory();
   pv.enable_paging(boot_pd);
   loaded_pd = boot_pd;
@@ -53,8 +58,11 @@ void vm_activate(uint32_t pd) {
 uint32_t vm_new_directory(void) {
   uint32_t pd = page_alloc();
   if (!pd) return 0;
+  pv.lazy_mmu_begin();
   for (uint32_t i = 0; i < KERNEL_PDES; i++)
     if (kernel_pde[i]) pv.write_pte((uint32_t*)pd + i, kernel_pde[i]);
+  pv.alloc_table(pd, 2);
+  pv.lazy_mmu_end();
   return pd;
 }
 
@@ -62,19 +70,20 @@ uint32_t vm_new_directory(void) {
 // when `create`; 0 when absent.
 static uint32_t* walk(uint32_t pd, uint32_t va, bool create) {
   uint32_t* pde = (uint32_t*)pd + PDX(va);
-  if (!(*pde & PTE_P)) {
+  if (!(pv.read_pte(pde) & PTE_P)) {
     if (!create) return 0;
     uint32_t pt = page_alloc();
     if (!pt) return 0;
+    pv.alloc_table(pt, 1);
     pv.write_pte(pde, pt | PTE_P | PTE_W | PTE_U);
   }
-  return (uint32_t*)(*pde & ~0xFFFu) + PTX(va);
+  return (uint32_t*)(pv.read_pte(pde) & ~0xFFFu) + PTX(va);
 }
 
 int vm_map_zero(uint32_t pd, uint32_t va) {
   uint32_t* pte = walk(pd, va, true);
   if (!pte) return -ENOMEM;
-  if (*pte & PTE_P) return 0;
+  if (pv.read_pte(pte) & PTE_P) return 0;
   uint32_t page = page_alloc();
   if (!page) return -ENOMEM;
   pv.write_pte(pte, page | PTE_P | PTE_W | PTE_U);
@@ -83,45 +92,61 @@ int vm_map_zero(uint32_t pd, uint32_t va) {
 
 void vm_free_user(uint32_t pd) {
   uint32_t* dir = (uint32_t*)pd;
+  pv.lazy_mmu_begin();
   for (uint32_t i = KERNEL_PDES; i < PDX(USER_TOP); i++) {
-    if (!(dir[i] & PTE_P)) continue;
-    uint32_t* pt = (uint32_t*)(dir[i] & ~0xFFFu);
-    for (uint32_t j = 0; j < 1024; j++)
-      if (pt[j] & PTE_P) page_free(pt[j] & ~0xFFFu);
-    page_free((uint32_t)pt);
+    uint32_t pde = pv.read_pte(&dir[i]);
+    if (!(pde & PTE_P)) continue;
+    uint32_t* pt = (uint32_t*)(pde & ~0xFFFu);
+    for (uint32_t j = 0; j < 1024; j++) {
+      uint32_t pte = pv.read_pte(&pt[j]);
+      if (pte & PTE_P) page_free(pte & ~0xFFFu);
+    }
     pv.write_pte(&dir[i], 0);
+    pv.release_table((uint32_t)pt, 1);
+    page_free((uint32_t)pt);
   }
+  pv.lazy_mmu_end();
 }
 
 void vm_free_directory(uint32_t pd) {
   vm_free_user(pd);
+  pv.release_table(pd, 2);
   page_free(pd);
 }
 
 // fork: an eager copy of every present user page.
 int vm_copy_user(uint32_t dst_pd, uint32_t src_pd) {
   uint32_t* dir = (uint32_t*)src_pd;
-  for (uint32_t i = KERNEL_PDES; i < PDX(USER_TOP); i++) {
-    if (!(dir[i] & PTE_P)) continue;
-    uint32_t* pt = (uint32_t*)(dir[i] & ~0xFFFu);
+  int r = 0;
+  pv.lazy_mmu_begin();
+  for (uint32_t i = KERNEL_PDES; i < PDX(USER_TOP) && r == 0; i++) {
+    uint32_t pde = pv.read_pte(&dir[i]);
+    if (!(pde & PTE_P)) continue;
+    uint32_t* pt = (uint32_t*)(pde & ~0xFFFu);
     for (uint32_t j = 0; j < 1024; j++) {
-      if (!(pt[j] & PTE_P)) continue;
+      uint32_t src = pv.read_pte(&pt[j]);
+      if (!(src & PTE_P)) continue;
       uint32_t va = (i << 22) | (j << 12);
       uint32_t* pte = walk(dst_pd, va, true);
       uint32_t page = pte ? page_alloc() : 0;
-      if (!page) return -ENOMEM;
-      memcpy((void*)page, (void*)(pt[j] & ~0xFFFu), PAGE_SIZE);
-      pv.write_pte(pte, page | (pt[j] & 0xFFF));
+      if (!page) {
+        r = -ENOMEM;
+        break;
+      }
+      memcpy((void*)page, (void*)(src & ~0xFFFu), PAGE_SIZE);
+      pv.write_pte(pte, page | (src & 0xFFF));
     }
   }
-  return 0;
+  pv.lazy_mmu_end();
+  return r;
 }
 
 void vm_unmap_range(uint32_t pd, uint32_t start, uint32_t end) {
   for (uint32_t va = PAGE_ROUND_DOWN(start); va < end; va += PAGE_SIZE) {
     uint32_t* pte = walk(pd, va, false);
-    if (!pte || !(*pte & PTE_P)) continue;
-    page_free(*pte & ~0xFFFu);
+    uint32_t old = pte ? pv.read_pte(pte) : 0;
+    if (!(old & PTE_P)) continue;
+    page_free(old & ~0xFFFu);
     pv.write_pte(pte, 0);
     if (current && current->pd == pd) pv.invlpg(va);  // SDM Vol. 3 §4.10.4.1
   }
@@ -168,7 +193,7 @@ static int user_range(uint32_t va, uint32_t n) {
   if (va < USER_BASE || va >= USER_TOP || n > USER_TOP - va) return -EFAULT;
   for (uint32_t page = PAGE_ROUND_DOWN(va); page < va + n; page += PAGE_SIZE) {
     uint32_t* pte = walk(current->pd, page, false);
-    if (pte && (*pte & PTE_P)) continue;
+    if (pte && (pv.read_pte(pte) & PTE_P)) continue;
     if (vm_handle_fault(page)) return -EFAULT;
   }
   return 0;
