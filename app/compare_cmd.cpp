@@ -25,11 +25,15 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: virtscope compare --workload NAME [ARGS...] [--modes M1,M2,...] [--json|--csv]\n"
-    "                         [--kernel FILE] [--initrd FILE] [-m SIZE] [--max-instructions N]\n"
-    "                         [--cost NAME=CYCLES]... [--costs FILE] [--list-costs]\n"
+    "                         [--kernel FILE] [--kernel-pv FILE] [--initrd FILE] [-m SIZE]\n"
+    "                         [--max-instructions N]\n"
+    "                         [--hosted] [--cost NAME=CYCLES]... [--costs FILE] [--list-costs]\n"
     "  NAME: hello, cpu N, syscall N, write N, fork N, pagefault N, mmap N, pipe N\n"
     "  modes (default: all): native, trap, bt, pv, hvm, hvm-shadow, kvm, container\n"
-    "  --kernel/--initrd default to the teaching kernel and initrd built beside this program\n"
+    "  --kernel/--kernel-pv/--initrd default to the teaching kernel, its paravirtual build\n"
+    "  and the initrd built beside this program\n"
+    "  --hosted models the VMMs as hosted (type-2): I/O goes on to the host kernel and a\n"
+    "  user-space device model (pv stays bare-metal)\n"
     "  --cost/--costs change the cost model (see --list-costs)\n";
 
 int usage_error(const std::string& msg) { return report_usage_error("compare", msg, kUsage); }
@@ -83,6 +87,9 @@ void print_table(const std::vector<Row>& rows, const vmm::Workload& w) {
                 r.guest_page_faults, r.hidden_page_faults, r.shadow_syncs, r.modelled_cycles, row.host_seconds, ratio,
                 output);
     if (!r.exits.empty()) std::printf("%-11s exits by reason: %s\n", "", exits_by_reason(r).c_str());
+    if (r.io_requests)
+      std::printf("%-11s I/O requests: %" PRIu64 ", each guest -> VMM%s\n", "", r.io_requests,
+                  r.io_path == 2 ? " -> host kernel -> device model (hosted)" : " (bare-metal)");
     if (r.stop != vmm::MachineStop::GuestExit)
       std::printf("%-11s stopped: %s after %" PRIu64 " instructions; console: \"%s\"\n", "",
                   vmm::machine_stop_name(r.stop), r.instructions, r.console.c_str());
@@ -124,10 +131,10 @@ void print_json(const std::vector<Row>& rows) {
         first = false;
       }
       std::printf("}, \"hypercalls\": %" PRIu64 ", \"syscalls\": %" PRIu64 ", \"guest_page_faults\": %" PRIu64
-                  ", \"hidden_page_faults\": %" PRIu64 ", \"shadow_syncs\": %" PRIu64
-                  ", \"modelled_cycles\": %" PRIu64 ", \"host_seconds\": %.6f, \"console\": %s}",
-                  r.hypercalls, r.syscalls, r.guest_page_faults, r.hidden_page_faults, r.shadow_syncs,
-                  r.modelled_cycles, rows[i].host_seconds, json_string(r.console).c_str());
+                  ", \"hidden_page_faults\": %" PRIu64 ", \"shadow_syncs\": %" PRIu64 ", \"io_requests\": %" PRIu64
+                  ", \"io_path\": %d, \"modelled_cycles\": %" PRIu64 ", \"host_seconds\": %.6f, \"console\": %s}",
+                  r.hypercalls, r.syscalls, r.guest_page_faults, r.hidden_page_faults, r.shadow_syncs, r.io_requests,
+                  r.io_path, r.modelled_cycles, rows[i].host_seconds, json_string(r.console).c_str());
     }
     std::printf("%s\n", i + 1 < rows.size() ? "," : "");
   }
@@ -136,18 +143,18 @@ void print_json(const std::vector<Row>& rows) {
 
 void print_csv(const std::vector<Row>& rows) {
   std::printf("mode,available,exit_status,instructions,exits,hypercalls,syscalls,guest_page_faults,"
-              "hidden_page_faults,shadow_syncs,modelled_cycles,host_seconds,finished,reason\n");
+              "hidden_page_faults,shadow_syncs,modelled_cycles,host_seconds,finished,io_requests,io_path,reason\n");
   for (const Row& row : rows) {
     const vmm::ModeResult& r = row.result;
     if (!r.ran()) {
-      std::printf("%s,0,,,,,,,,,,,,\"%s\"\n", vmm::mode_name(r.mode), r.unavailable.c_str());
+      std::printf("%s,0,,,,,,,,,,,,,,\"%s\"\n", vmm::mode_name(r.mode), r.unavailable.c_str());
       continue;
     }
     std::printf("%s,1,%d,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                ",%.6f,%d,\n",
+                ",%.6f,%d,%" PRIu64 ",%d,\n",
                 vmm::mode_name(r.mode), r.exit_status, r.instructions, r.total_exits(), r.hypercalls, r.syscalls,
                 r.guest_page_faults, r.hidden_page_faults, r.shadow_syncs, r.modelled_cycles, row.host_seconds,
-                r.stop == vmm::MachineStop::GuestExit ? 1 : 0);
+                r.stop == vmm::MachineStop::GuestExit ? 1 : 0, r.io_requests, r.io_path);
   }
 }
 
@@ -171,6 +178,7 @@ void list_costs(const vmm::CostModel& costs) {
 int run_compare(int argc, char** argv) {
   vmm::Workload w;
   w.kernel = beside_this_program("guest/kernel/vs_kernel.elf");
+  w.kernel_pv = beside_this_program("guest/kernel/vs_kernel_pv.elf");
   w.initrd = beside_this_program("guest/kernel/initrd.cpio");
   std::vector<vmm::Mode> modes;
   vmm::CostModel costs;
@@ -196,14 +204,16 @@ int run_compare(int argc, char** argv) {
         modes.push_back(*mode);
         at = end + 1;
       }
+    } else if (a == "--hosted") {
+      w.hosted = true;
     } else if (a == "--json") {
       format = Format::Json;
     } else if (a == "--csv") {
       format = Format::Csv;
-    } else if (a == "--kernel" || a == "--initrd") {
+    } else if (a == "--kernel" || a == "--kernel-pv" || a == "--initrd") {
       const char* v = value();
       if (!v) return usage_error(a + " needs a file");
-      (a == "--kernel" ? w.kernel : w.initrd) = v;
+      (a == "--kernel" ? w.kernel : a == "--kernel-pv" ? w.kernel_pv : w.initrd) = v;
     } else if (a == "-m") {
       const char* v = value();
       const auto size = v ? parse_memory_size(v) : std::nullopt;

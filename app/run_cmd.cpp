@@ -56,7 +56,9 @@ constexpr const char* kUsage =
     "  --mode MODE                   the -kernel as a VM (-m is the VM's RAM): native (no VMM), trap\n"
     "                                (trap-and-emulate), bt (binary translation), pv (paravirtual:\n"
     "                                the kernel's pv build), hvm (simulated VT-x, nested paging),\n"
-    "                                hvm-shadow (simulated VT-x, shadow paging), kvm (/dev/kvm)\n";
+    "                                hvm-shadow (simulated VT-x, shadow paging), kvm (/dev/kvm)\n"
+    "  --hosted                      model the VMM as hosted (type-2): each I/O request goes on\n"
+    "                                to the host kernel and a user-space device model\n";
 
 int usage_error(const std::string& msg) { return report_usage_error("run", msg, kUsage); }
 
@@ -227,6 +229,8 @@ int run_run(int argc, char** argv) {
       load_path = *v;
     } else if (a == "--info") {
       info = true;
+    } else if (a == "--hosted") {
+      cfg.hosted = true;
     } else if (a == "--mode") {
       using Vmm = vmm::MachineConfig::Vmm;
       static const std::pair<const char*, Vmm> kModes[] = {

@@ -57,7 +57,7 @@ TEST(Compare, SyscallWorkload_CountsEachGetpid) {
 }
 
 TEST(Compare, ModesNotBuiltYet_AreUnavailableWithAReason) {
-  for (Mode m : {Mode::Pv, Mode::HvmShadow, Mode::Kvm, Mode::Container}) {
+  for (Mode m : {Mode::Kvm, Mode::Container}) {
     const ModeResult r = run_workload(m, workload({"hello"}), CostModel());
     EXPECT_FALSE(r.ran()) << mode_name(m);
     EXPECT_NE(r.unavailable.find("not built yet"), std::string::npos) << r.unavailable;

@@ -67,23 +67,6 @@ TEST(TrapMode, NativeKernelHangsBecausePopfLosesTheVirtualIf) {
   EXPECT_EQ(m->cpu().state().cpl, 1);
 }
 
-// Every workload, small: what a mode must run exactly as native does.
-const auto kEveryWorkload = ::testing::Values(
-    std::vector<std::string>{"hello"}, std::vector<std::string>{"cpu", "20000"},
-    std::vector<std::string>{"syscall", "100"}, std::vector<std::string>{"write", "20"},
-    std::vector<std::string>{"fork", "5"}, std::vector<std::string>{"pagefault", "40"},
-    std::vector<std::string>{"mmap", "10"}, std::vector<std::string>{"pipe", "10"});
-
-// The guest's own view of a run: what it printed, its status, its system
-// calls and its own page faults.
-void expect_same_guest_view(const ModeResult& native, const ModeResult& r) {
-  ASSERT_TRUE(r.ran()) << r.unavailable;
-  EXPECT_EQ(r.stop, MachineStop::GuestExit);
-  EXPECT_EQ(r.console, native.console);
-  EXPECT_EQ(r.exit_status, native.exit_status);
-  EXPECT_EQ(r.syscalls, native.syscalls);
-  EXPECT_EQ(r.guest_page_faults, native.guest_page_faults);
-}
 
 class BtMode : public ::testing::TestWithParam<std::vector<std::string>> {};
 

@@ -64,8 +64,14 @@ ModeResult run_machine(Mode mode, const Workload& w, const CostModel& costs) {
   if (mode == Mode::Bt) c.vmm = MachineConfig::Vmm::Bt;
   if (mode == Mode::Hvm) c.vmm = MachineConfig::Vmm::Hvm;
   if (mode == Mode::HvmShadow) c.vmm = MachineConfig::Vmm::HvmShadow;
+  if (mode == Mode::Pv) c.vmm = MachineConfig::Vmm::Pv;
   c.ram_bytes = w.ram_bytes;
-  c.kernel = w.kernel;
+  c.hosted = w.hosted && mode != Mode::Native && mode != Mode::Pv;
+  c.kernel = mode == Mode::Pv ? w.kernel_pv : w.kernel;
+  if (c.kernel.empty()) {
+    r.unavailable = "no paravirtual kernel given (vs_kernel_pv.elf)";
+    return r;
+  }
   c.kernel_name = "vs_kernel.elf";
   c.initrd = {w.initrd};
   c.append = command_line(w);
@@ -91,7 +97,10 @@ ModeResult run_machine(Mode mode, const Workload& w, const CostModel& costs) {
   if (const TrapStats* t = m->trap_stats()) {
     // Under the trap VMM the guest's #PF and system calls are reflected
     // events (the CPU's own PageFault events are the shadow's faults).
-    if (mode != Mode::Hvm) {  // under hvm the guest takes its own faults and calls natively
+    // Under hvm the guest takes its own faults and calls natively; under
+    // hvm-shadow the VMM tells its hidden faults from the guest's and counts
+    // the calls once when the shadow interrupted their delivery.
+    if (mode != Mode::Hvm) {
       r.guest_page_faults = t->guest_page_faults;
       r.hidden_page_faults = t->hidden_page_faults;
       r.syscalls = t->syscalls;
@@ -104,7 +113,18 @@ ModeResult run_machine(Mode mode, const Workload& w, const CostModel& costs) {
     }
     // A binary-translation call-out replaces a trap by an in-line call; a
     // hardware exit costs a VM exit and entry.
+    r.hypercalls = t->total_hypercalls();
+    r.io_requests = t->io_requests;
+    r.io_path = c.hosted ? 2 : 1;
+    // A hosted VMM's I/O request also crosses into the host kernel and its
+    // user-space device model and back (docs/compare.md).
+    if (c.hosted) r.modelled_cycles += r.io_requests * costs.cycles("hw_exit_to_user");
     if (mode == Mode::Hvm) r.modelled_cycles += exits * costs.cycles("hw_exit");
+    else if (mode == Mode::Pv)  // no emulation, no shadow: a bounce through the VMM or a hypercall
+      r.modelled_cycles += exits * costs.cycles("trap") + r.hypercalls * costs.cycles("hypercall");
+    else if (mode == Mode::HvmShadow)  // a traced PTE write: Adams & Agesen's end-to-end figure, its 2 exits included
+      r.modelled_cycles += (exits - 2 * t->traced_writes) * costs.cycles("hw_exit") +
+                           t->traced_writes * costs.cycles("shadow_sync_hw");
     else r.modelled_cycles += (exits - t->callouts) * costs.cycles("trap") + t->callouts * costs.cycles("bt_callout") +
                          t->emulated * costs.cycles("emulate") + t->hidden_page_faults * costs.cycles("hidden_fault") +
                          t->translated * costs.cycles("bt_translate") +
@@ -124,6 +144,7 @@ ModeResult run_workload(Mode mode, const Workload& w, const CostModel& costs) {
     case Mode::Native:
     case Mode::Trap:
     case Mode::Bt:
+    case Mode::Pv:
     case Mode::Hvm:
     case Mode::HvmShadow: return run_machine(mode, w, costs);
     case Mode::Container: {

@@ -8,6 +8,7 @@
 
 #include "board.h"
 #include "hvm/hvm_monitor.h"
+#include "pv/pv_monitor.h"
 #include "trap/trap_monitor.h"
 #include "virtscope/devices/loaders.h"
 #include "virtscope/firmware/bios.h"
@@ -100,13 +101,21 @@ std::unique_ptr<Machine> Machine::build(const MachineConfig& config, std::string
   if (!m->board_->attach_drives(config, error) || !m->board_->place_mp_tables(error)) return nullptr;
   m->board_->configure_cmos();
   m->board_->scheduler.on_earlier_deadline([self] { self->cpu_->request_stop(); });
-  const VmmHost vmm_host{*m->cpu_, m->board_->memory, m->board_->scheduler, m->log_, m->board_->mmu, w.guest_exit,
-                         config.serial_out[0]};
+  const VmmHost vmm_host{*m->cpu_,       m->board_->memory, m->board_->scheduler, m->log_,
+                         m->board_->mmu, w.guest_exit,      config.serial_out[0], config.hosted};
+  if (config.hosted && (config.vmm == MachineConfig::Vmm::None || config.vmm == MachineConfig::Vmm::Pv)) {
+    error = config.vmm == MachineConfig::Vmm::Pv
+                ? "--hosted: Xen-style paravirtualization is a bare-metal (type-1) design"
+                : "--hosted needs a VMM mode (trap, bt, hvm, hvm-shadow)";
+    return nullptr;
+  }
   using Vmm = MachineConfig::Vmm;
   if (config.vmm == Vmm::Hvm || config.vmm == Vmm::HvmShadow) {
     m->hvm_ = std::make_unique<HvmMonitor>(vmm_host, config.ram_bytes, config.vmm == Vmm::HvmShadow);
-  } else if (config.vmm == Vmm::Pv || config.vmm == Vmm::Kvm) {
-    error = std::string("the ") + (config.vmm == Vmm::Pv ? "pv" : "kvm") + " VMM is not built yet (issue 5 is in progress)";
+  } else if (config.vmm == Vmm::Pv) {
+    m->pv_ = std::make_unique<PvMonitor>(vmm_host, config.ram_bytes);
+  } else if (config.vmm == Vmm::Kvm) {
+    error = "the kvm VMM is not built yet (issue 5 is in progress)";
     return nullptr;
   } else if (config.vmm != Vmm::None) {
     m->trap_ = std::make_unique<TrapMonitor>(vmm_host, config.ram_bytes, config.vmm == MachineConfig::Vmm::Bt);
@@ -123,11 +132,13 @@ uint64_t Machine::now() const { return cpu_->instructions(); }
 const char* Machine::unsupported() const {
   if (trap_ && trap_->failure()) return trap_->failure();
   if (hvm_ && hvm_->failure()) return hvm_->failure();
+  if (pv_ && pv_->failure()) return pv_->failure();
   return cpu_->unsupported_feature();
 }
 
 const TrapStats* Machine::trap_stats() const {
   if (hvm_) return &hvm_->stats();
+  if (pv_) return &pv_->stats();
   return trap_ ? &trap_->stats() : nullptr;
 }
 const VirtualCpu* Machine::virtual_cpu() const { return trap_ ? &trap_->vcpu() : nullptr; }
@@ -167,6 +178,11 @@ bool Machine::boot(std::string& error) {
   }
   if (trap_) {
     if (trap_->boot(image, error)) return true;
+    error = config_.kernel + ": " + error;
+    return false;
+  }
+  if (pv_) {
+    if (pv_->boot(image, error)) return true;
     error = config_.kernel + ": " + error;
     return false;
   }
@@ -236,6 +252,14 @@ void Machine::schedule_input() {
 }
 
 void Machine::deliver_input() {
+  if (pv_) {  // the paravirtual console: a ring, one byte at a time as for a UART
+    if (!serial_input_.empty() && pv_->console_ready()) {
+      pv_->console_receive(uint8_t(serial_input_.front()));
+      serial_input_.erase(0, 1);
+    }
+    schedule_input();
+    return;
+  }
   // Under a VMM the guest's console is its VM's COM1.
   devices::Uart& uart = trap_ ? trap_->com1() : hvm_ ? hvm_->com1() : board_->com1;
   const devices::UartStatus com1 = uart.status();
@@ -294,6 +318,7 @@ MachineStop Machine::run(uint64_t max_instructions) {
       case cpu::RunStop::VmExit:  // (non-root mode is entered only by a VMM that handles its exits)
         if (hvm_ && stop == cpu::RunStop::VmExit && !hvm_->handle_exit()) return MachineStop::Unsupported;
         if (trap_ && trap_->failure()) return MachineStop::Unsupported;
+        if (pv_ && pv_->failure()) return MachineStop::Unsupported;
         break;  // the flags above say why
     }
   }

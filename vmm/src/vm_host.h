@@ -12,6 +12,7 @@
 #include "virtscope/devices/scheduler.h"
 #include "virtscope/mmu/mmu.h"
 #include "virtscope/trace/event.h"
+#include "virtscope/vmm/vm_state.h"
 
 namespace vs::vmm {
 
@@ -26,7 +27,19 @@ struct VmmHost {
   mmu::Mmu& mmu;                    // the real MMU
   std::function<void(int status)> guest_exit;
   std::function<void(uint8_t)> serial_out;
+  // A hosted (type-2) VMM: its device models live in a user-space process
+  // of the host OS, so every I/O request takes the extra hop through the
+  // host kernel (MachineConfig::hosted).
+  bool hosted = false;
 };
+
+// One I/O request reaching the VM's device model: an IoRequest event that
+// records the path (docs/events.md) and the VMM's count of them.
+inline void record_io_request(const VmmHost& host, TrapStats& stats, uint32_t port, uint32_t value, bool in) {
+  ++stats.io_requests;
+  const uint64_t t = host.cpu.instructions();
+  host.log.emit(trace::EventKind::IoRequest, trace::VirtualTime{t, t}, port, value, in ? 1 : 0, host.hosted ? 2 : 1);
+}
 
 // Places a Multiboot kernel in the VM's RAM (`guest_ram` bytes from
 // kGuestBase): the loader fills a guest-physical memory of its own, whose

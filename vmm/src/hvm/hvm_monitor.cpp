@@ -13,13 +13,27 @@ using cpu::VmxExitReason;
 HvmMonitor::HvmMonitor(Host host, uint32_t guest_ram_bytes, bool shadow_paging)
     : host_(host),
       guest_ram_(guest_ram_bytes),
-      shadow_paging_(shadow_paging),
+      guest_(host.memory.ram(), kGuestBase, guest_ram_bytes),
+      linear_(guest_, host.log),
       devices_(host.scheduler, host.log, [this](bool level) { intr_changed(level); }, host.guest_exit,
                host.serial_out) {
   controls_.hlt_exiting = true;
   controls_.unconditional_io_exiting = true;
   controls_.external_interrupt_exiting = true;
   controls_.nested_paging = true;
+  if (!shadow_paging) return;
+  // The shadow's tables take the pages below the VM's RAM that nested
+  // paging would use; no hole: the guest keeps its whole linear space.
+  shadow_ = std::make_unique<ShadowMmu>(host, guest_, linear_, paging_, stats_,
+                                        ShadowMmu::Pool{kNestedTables, (kGuestBase - kNestedTables) / 0x1000, 0});
+  // The guest's system calls never exit; the VMM counts them from the CPU's
+  // events (hvm_shadow.cpp: a delivery the shadow interrupted counts once).
+  syscalls_ = host.log.subscribe(trace::KindSet::of({trace::EventKind::Interrupt}),
+                                 [this](const trace::Event& e) { count_syscall(e); });
+}
+
+HvmMonitor::~HvmMonitor() {
+  if (syscalls_) host_.log.unsubscribe(syscalls_);
 }
 
 // Guest-physical [0, RAM) -> host-physical kGuestBase + the same offset, in
@@ -53,22 +67,19 @@ void HvmMonitor::build_nested_tables() {
 }
 
 bool HvmMonitor::boot(const devices::MultibootImage& image, std::string& error) {
-  if (shadow_paging_) {
-    error = "hvm-shadow (shadow paging under simulated VT-x) is not built yet";
-    return false;
-  }
   const devices::MultibootResult r = load_into_vm(image, host_.memory, guest_ram_);
   if (!r.ok) {
     error = r.error;
     return false;
   }
-  build_nested_tables();
+  if (!shadow_) build_nested_tables();
   // The guest starts as Multiboot says (§3.2): flat protected mode, paging
   // and interrupts off, at ring 0: its own state, untouched by the VMM.
   CpuState s;
   cpu::enter_flat_protected_mode(s, r.entry);
   s.gpr[cpu::EAX] = 0x2BADB002;
   s.gpr[cpu::EBX] = r.info;
+  if (shadow_) start_shadow(s);
   host_.cpu.set_state(s);
   host_.cpu.set_interrupt_controller(this);
   host_.cpu.enter_non_root(controls_);
@@ -80,7 +91,8 @@ bool HvmMonitor::boot(const devices::MultibootImage& image, std::string& error) 
 // interrupt for the guest's interrupt window.
 void HvmMonitor::intr_changed(bool level) {
   pic_intr_ = level;
-  if (!waiting_for_window_) host_.cpu.set_irq(level);
+  // Nor while a traced page-table write is single-stepped (hvm_shadow.cpp).
+  if (!waiting_for_window_ && !(shadow_ && shadow_->stepping())) host_.cpu.set_irq(level);
 }
 
 void HvmMonitor::count(ExitReason reason, uint32_t qualification, const CpuState& s) {
@@ -114,7 +126,13 @@ bool HvmMonitor::handle_exit() {
   const cpu::VmExit e = host_.cpu.last_vm_exit();
   CpuState s = host_.cpu.state();
   const ExitReason reason = ExitReason(uint16_t(e.reason));
-  count(reason, e.qualification, s);
+  // EXCEPTION_NMI events name the vector, as the trap VMM's do (docs/events.md).
+  count(reason, e.reason == VmxExitReason::ExceptionOrNmi ? e.vector : e.qualification, s);
+  // Settled by this exit: whether the event injected at the last entry, and
+  // the guest's INT 0x80 since, were delivered (shadow paging only).
+  const bool lost = shadow_ && injection_lost(s);
+  const bool int80 = syscall_.pending && syscall_.eip == s.eip && s.cpl == 3;
+  injected_.pending = syscall_.pending = false;
   switch (e.reason) {
     case VmxExitReason::IoInstruction:
       if (!io(e, s)) return false;
@@ -123,6 +141,16 @@ bool HvmMonitor::handle_exit() {
     case VmxExitReason::Hlt:
       s.eip += e.instruction_length;
       s.halted = true;  // the CPU waits for the next interrupt, as the guest asked
+      break;
+    case VmxExitReason::ExceptionOrNmi: return exception(e, s, lost, int80);
+    case VmxExitReason::CrAccess:
+      if (!cr_access(e, s)) return false;
+      s.eip += e.instruction_length;
+      break;
+    case VmxExitReason::Invlpg:
+      if (!shadow_) return fail("unexpected INVLPG exit");
+      shadow_->invlpg(e.qualification);
+      s.eip += e.instruction_length;
       break;
     case VmxExitReason::Cpuid:
       // virtscope's hvm guests see a small CPUID: leaf 0 only, vendor "VirtscopeHVM".
@@ -138,8 +166,7 @@ bool HvmMonitor::handle_exit() {
       // an exit at its next interrupt window (SDM Vol. 3C §26.3.2, §25.2).
       const bool can_take = (s.eflags & cpu::flag::IF) && !s.interrupt_shadow;
       if (can_take && pic_intr_) {
-        host_.cpu.resume_with(s);
-        host_.cpu.inject_event(devices_.pic.acknowledge());
+        inject(s, devices_.pic.acknowledge());
         ++stats_.reflected;
         waiting_for_window_ = false;
         controls_.interrupt_window_exiting = false;

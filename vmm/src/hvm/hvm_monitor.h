@@ -7,12 +7,20 @@
 // violations. Memory is virtualized by nested paging: an EPT-like table maps
 // guest-physical to host-physical, so guest page faults, CR3 loads and PTE
 // writes cause no exit at all.
+//
+// With shadow paging instead (hvm-shadow, hvm_shadow.cpp), as VT-x VMMs
+// worked before EPT: the real CR3 is the VMM's shadow page directory
+// (ShadowMmu, shared with the trap VMM), the guest's CR0/CR3/CR4 are virtual,
+// and CR3 loads and stores, CR0/CR4 writes, INVLPG, #PF and #DB exit.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
+#include "../shadow/guest_memory.h"
+#include "../shadow/shadow_mmu.h"
 #include "../vm_devices.h"
 #include "../vm_host.h"
 #include "virtscope/cpu/cpu.h"
@@ -31,6 +39,7 @@ class HvmMonitor final : public cpu::InterruptController {
   // With `shadow_paging` (hvm-shadow) the VMM keeps shadow page tables
   // instead of nested paging: CR3 loads, INVLPG and page faults exit.
   HvmMonitor(Host host, uint32_t guest_ram_bytes, bool shadow_paging = false);
+  ~HvmMonitor();
 
   bool boot(const devices::MultibootImage& image, std::string& error);
   // The CPU stopped with RunStop::VmExit: handle the exit; false when the VMM
@@ -38,12 +47,27 @@ class HvmMonitor final : public cpu::InterruptController {
   bool handle_exit();
 
   const TrapStats& stats() const { return stats_; }
+  // hvm-shadow: the guest's virtual CR0/CR3/CR4 (under nested paging the
+  // real ones are the guest's).
+  const GuestPaging& virtual_paging() const { return paging_; }
   devices::Uart& com1() { return devices_.com1; }  // the guest's console
   const char* failure() const { return failure_.empty() ? nullptr : failure_.c_str(); }
   uint8_t acknowledge() override { return devices_.pic.acknowledge(); }
 
  private:
   void build_nested_tables();
+  // Shadow paging (hvm_shadow.cpp).
+  void start_shadow(cpu::CpuState& s);
+  // `lost`: the event injected at the last entry was not delivered;
+  // `int80`: the guest's INT 0x80 since then was not delivered either.
+  bool exception(const cpu::VmExit& e, cpu::CpuState& s, bool lost, bool int80);
+  bool page_fault(const cpu::VmExit& e, cpu::CpuState& s, bool lost, bool int80);
+  bool cr_access(const cpu::VmExit& e, cpu::CpuState& s);
+  bool write_cr0(cpu::CpuState& s, uint32_t value);
+  void inject(cpu::CpuState& s, uint8_t vector, bool has_error = false, uint32_t error = 0);
+  bool injection_lost(const cpu::CpuState& s) const;
+  void count_syscall(const trace::Event& e);
+  void end_of_step();
   bool io(const cpu::VmExit& e, cpu::CpuState& s);
   void intr_changed(bool level);
   void count(ExitReason reason, uint32_t qualification, const cpu::CpuState& s);
@@ -55,13 +79,37 @@ class HvmMonitor final : public cpu::InterruptController {
 
   Host host_;
   uint32_t guest_ram_;
-  bool shadow_paging_ = false;
+  // Shadow paging only: the guest's memory as the VMM walks it, its virtual
+  // paging registers and the shadow built from them.
+  GuestPhysical guest_;
+  GuestLinear linear_;
+  GuestPaging paging_;
+  std::unique_ptr<ShadowMmu> shadow_;
   VmDevices devices_;
   cpu::VmxControls controls_;
   TrapStats stats_;
   std::string failure_;
   bool pic_intr_ = false;
   bool waiting_for_window_ = false;  // an interrupt is held until the guest sets IF
+  // The event last injected, and the guest state it was injected into: under
+  // shadow paging its delivery can hit a hidden #PF (the guest's IDT or
+  // kernel stack not in the shadow yet), after which it is injected again.
+  struct Injection {
+    bool pending = false;
+    uint8_t vector = 0;
+    bool has_error = false;
+    uint32_t error = 0;
+    uint64_t at = 0;  // virtual time of the injection
+    uint32_t eip = 0, esp = 0;
+    uint16_t cs = 0;
+  } injected_;
+  // The guest's last INT 0x80 from user mode, until the next exit: a
+  // delivery that hits a hidden #PF is retried and must count once.
+  struct Syscall {
+    bool pending = false;
+    uint32_t eip = 0;
+  } syscall_;
+  trace::EventLog::SubscriberId syscalls_ = 0;
 };
 
 }  // namespace vs::vmm

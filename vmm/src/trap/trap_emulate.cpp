@@ -17,11 +17,6 @@ namespace vs::vmm {
 
 using cpu::CpuState;
 
-namespace {
-constexpr uint32_t kPagingBits = cpu::cr0::PG | cpu::cr0::PE | cpu::cr0::WP;
-constexpr uint32_t kCr4PagingBits = cpu::cr4::PSE | cpu::cr4::PGE | cpu::cr4::PAE;
-}  // namespace
-
 // Prefixes, opcode, ModRM with SIB and displacement, 32-bit addressing only
 // (the teaching kernel's code; anything else is reported, not guessed).
 bool TrapMonitor::decode(const CpuState& s, Decoded& d) {
@@ -218,12 +213,7 @@ bool TrapMonitor::emulate_0f01(CpuState& s, const Decoded& d) {
   }
   if (d.reg == 7) {
     exit(ExitReason::Invlpg, 0, s);
-    if (shadow_.invalidate(d.ea)) {
-      ++stats_.shadow_syncs;
-      host_.log.emit(trace::EventKind::ShadowSync, now(), d.ea, 0, 0, 2);
-    }
-    host_.mmu.invalidate_page(d.ea);
-    host_.cpu.flush_tlb();
+    shadow_.invlpg(d.ea);
     return true;
   }
   return false;
@@ -236,7 +226,7 @@ bool TrapMonitor::emulate_cr(CpuState& s, const Decoded& d) {
   const unsigned cr = d.reg;
   exit(ExitReason::CrAccess, cr, s);
   uint32_t& gpr = s.gpr[d.rm];
-  GuestPaging& p = vcpu_.paging;
+  const GuestPaging& p = vcpu_.paging;
   if (d.opcode2 == 0x20) {  // MOV r32, CRn
     switch (cr) {
       case 0: gpr = p.cr0; return true;
@@ -246,28 +236,11 @@ bool TrapMonitor::emulate_cr(CpuState& s, const Decoded& d) {
       default: return false;
     }
   }
-  const uint32_t v = gpr;
-  switch (cr) {
-    case 0: {
-      const bool changed = (v ^ p.cr0) & kPagingBits;
-      p.cr0 = v | cpu::cr0::ET;
-      if (changed) flush_shadow();
-      return true;
-    }
-    case 2: vcpu_.cr2 = v; return true;
-    case 3:
-      p.cr3 = v;
-      flush_shadow();
-      return true;
-    case 4: {
-      if (v & ~(cpu::cr4::PSE | cpu::cr4::PGE)) return false;  // only what virtscope's CPUID claims
-      const bool changed = (v ^ p.cr4) & kCr4PagingBits;
-      p.cr4 = v;
-      if (changed) flush_shadow();
-      return true;
-    }
-    default: return false;
+  if (cr == 2) {
+    vcpu_.cr2 = gpr;
+    return true;
   }
+  return shadow_.write_cr(cr, gpr);
 }
 
 // MOV SS / POP SS with the guest's ring-0 selector: loaded at ring 1.

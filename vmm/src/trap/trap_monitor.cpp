@@ -52,7 +52,7 @@ TrapMonitor::TrapMonitor(Host host, uint32_t guest_ram_bytes, bool binary_transl
     : host_(host),
       guest_(host.memory.ram(), kGuestBase, guest_ram_bytes),
       linear_(guest_, host.log),
-      shadow_(host.memory.ram(), kPoolFirst, (kGuestBase - kPoolFirst) / 0x1000, kHoleTable),
+      shadow_(host, guest_, linear_, vcpu_.paging, stats_, {kPoolFirst, (kGuestBase - kPoolFirst) / 0x1000, kHoleTable}),
       devices_(host.scheduler, host.log,
                [this](bool level) {
                  pic_intr_ = level;
@@ -60,6 +60,14 @@ TrapMonitor::TrapMonitor(Host host, uint32_t guest_ram_bytes, bool binary_transl
                },
                host.guest_exit, host.serial_out) {
   bt_ = binary_translation;
+  // Translated code stays read-only in the shadow; the guest's first write
+  // there drops the page's translations (the code is the guest's own again).
+  if (bt_)
+    shadow_.set_code_pages([this](uint32_t page, bool write) {
+      const bool translated = translated_pages_.count(page);
+      if (translated && write) drop_translations(page);
+      return translated;
+    });
   window_ = host.scheduler.add("vm-interrupt-window", [this] { update_intr(); });
 }
 
@@ -146,7 +154,7 @@ bool TrapMonitor::guest_if(const CpuState& s) const { return s.cpl == 3 || vcpu_
 void TrapMonitor::update_intr() {
   const CpuState s = host_.cpu.state();
   // Not while a traced write is being single-stepped.
-  const bool deliverable = pic_intr_ && guest_if(s) && !stepping_.active;
+  const bool deliverable = pic_intr_ && guest_if(s) && !shadow_.stepping();
   host_.cpu.set_irq(deliverable);
   if (pic_intr_ && !deliverable && !host_.scheduler.pending(window_))
     host_.scheduler.schedule(window_, host_.scheduler.now() + kInterruptWindowPoll);
@@ -242,7 +250,11 @@ bool TrapMonitor::reflect(CpuState& s, uint8_t vector, bool has_error, uint32_t 
 
 HookAction TrapMonitor::on_exception(uint8_t vector, bool has_error, uint32_t error_code) {
   CpuState s = host_.cpu.state();
-  if (vector == kDebug && stepping_.active) return finish_traced_write(s);
+  if (vector == kDebug && shadow_.stepping()) {
+    shadow_.finish_traced_write(s);
+    update_intr();
+    return HookAction::Handled;
+  }
   if (vector == kPageFault) return page_fault(s, s.cr2, error_code);
   // At ring 1 a #GP is most often a privileged instruction of the guest
   // kernel (error code 0) or its stack-segment load (the selector).
@@ -265,65 +277,24 @@ HookAction TrapMonitor::on_exception(uint8_t vector, bool has_error, uint32_t er
   return HookAction::Handled;
 }
 
-// A #PF under shadow paging is either the guest's (its own tables do not
-// allow the access: reflected, with the guest's error code and CR2) or
-// hidden (the shadow lacks an entry the guest's tables have: filled here,
-// and the instruction runs again).
+// A #PF under shadow paging: the shadow's own (filled, or a traced write
+// being stepped) or the guest's, reflected with the guest's error code and
+// CR2 (shadow_mmu.h).
 HookAction TrapMonitor::page_fault(CpuState& s, uint32_t linear, uint32_t error) {
   exit(ExitReason::ExceptionOrNmi, kPageFault, s);
-  mmu::AccessQuery q;
-  q.access = (error & mmu::pf_error::W) ? cpu::Access::Write : cpu::Access::Read;
-  q.user = error & mmu::pf_error::U;
-  q.wp = vcpu_.paging.cr0 & cpu::cr0::WP;
-  const mmu::WalkResult w = linear_.walk(linear, vcpu_.paging, q);
-  if (w.fault || linear >= ShadowPaging::kHoleBase) {
-    ++stats_.guest_page_faults;
-    vcpu_.cr2 = linear;
-    const uint32_t guest_error = w.fault ? w.error_code : (error | mmu::pf_error::P);
-    if (!reflect(s, kPageFault, true, guest_error, 2)) return fail("cannot deliver a page fault to the guest");
-    update_intr();
-    return HookAction::Handled;
+  const ShadowMmu::FaultResult f = shadow_.page_fault(s, linear, error);
+  switch (f.kind) {
+    case ShadowMmu::Fault::Filled:
+    case ShadowMmu::Fault::TracedWrite: return HookAction::Handled;
+    case ShadowMmu::Fault::Guest:
+      vcpu_.cr2 = linear;
+      if (!reflect(s, kPageFault, true, f.guest_error, 2)) return fail("cannot deliver a page fault to the guest");
+      update_intr();
+      return HookAction::Handled;
+    case ShadowMmu::Fault::NotRam:
+    case ShadowMmu::Fault::PoolExhausted: break;
   }
-  if (!guest_.contains(w.phys)) return fail("the guest touched guest-physical memory that is not RAM");
-  const bool write = q.access == cpu::Access::Write;
-  linear_.set_accessed_dirty(w, write);
-  // Translated code stays read-only; the guest's first write there drops
-  // the page's translations (the code is the guest's own again).
-  const uint32_t guest_page = w.phys & ~0xFFFu;
-  const bool translated = translated_pages_.count(guest_page);
-  if (translated && write) drop_translations(guest_page);
-  // A store to one of the guest's page tables, which its tables allow.
-  if (write && !translated && traced_write(s, linear, w.phys, w.user)) return HookAction::Handled;
-  trace_tables(w, linear);
-  // Writable in the shadow only once the guest's D bit is set, so that the
-  // first write comes back here to set it.
-  const bool writable = (!translated || write) && !traced_.count(guest_page) &&
-                        (!vcpu_.paging.enabled() || ((w.writable || (write && !q.user)) && (w.dirty || write)));
-  const uint32_t host_phys = kGuestBase + (w.phys & ~0xFFFu);
-  if (!shadow_.map(linear, host_phys, writable, w.user)) {
-    flush_shadow();
-    if (!shadow_.map(linear, host_phys, writable, w.user)) return fail("shadow page-table pool exhausted");
-  }
-  remember_mapping(guest_page, linear, w.user);
-  host_.mmu.invalidate_page(linear);
-  host_.cpu.flush_tlb();
-  ++stats_.hidden_page_faults;
-  ++stats_.shadow_syncs;
-  const uint32_t guest_pte = w.levels ? w.steps[w.levels - 1].entry : 0;
-  host_.log.emit(trace::EventKind::ShadowSync, now(), linear, guest_pte, host_phys | (writable ? 2 : 0) | 1, 0);
-  return HookAction::Handled;
-}
-
-void TrapMonitor::flush_shadow() {
-  const unsigned dropped = shadow_.flush();
-  traced_.clear();
-  mappings_.clear();
-  host_.mmu.flush(true);
-  host_.cpu.flush_tlb();
-  if (dropped) {
-    ++stats_.shadow_syncs;
-    host_.log.emit(trace::EventKind::ShadowSync, now(), 0, 0, dropped, 2);
-  }
+  return fail(ShadowMmu::failure(f.kind));
 }
 
 void TrapMonitor::exit(ExitReason reason, uint32_t qualification, const CpuState& s) {

@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
-#include "guest_memory.h"
-#include "shadow_paging.h"
+#include "../shadow/guest_memory.h"
+#include "../shadow/shadow_mmu.h"
 #include "../vm_devices.h"
 #include "../vm_host.h"
 #include "virtscope/cpu/cpu.h"
@@ -96,13 +96,6 @@ class TrapMonitor final : public cpu::CpuHooks, public cpu::InterruptController 
   bool reflect(cpu::CpuState& s, uint8_t vector, bool has_error, uint32_t error, unsigned source);
   bool rebuild_real_gdt();
   bool real_segment(uint16_t selector, cpu::Segment& out) const;
-  void flush_shadow();
-  // Write-protection of the guest's page tables (shadow_tracing.cpp).
-  void trace_tables(const mmu::WalkResult& w, uint32_t linear);
-  void trace_page(uint32_t page, bool directory, uint32_t pde_index);
-  void remember_mapping(uint32_t page, uint32_t linear, bool user);
-  bool traced_write(cpu::CpuState& s, uint32_t linear, uint32_t gpa, bool user);
-  cpu::HookAction finish_traced_write(cpu::CpuState& s);
   void exit(ExitReason reason, uint32_t qualification, const cpu::CpuState& s);
   cpu::HookAction fail(const std::string& why);
   bool guest_if(const cpu::CpuState& s) const;
@@ -115,9 +108,9 @@ class TrapMonitor final : public cpu::CpuHooks, public cpu::InterruptController 
   Host host_;
   GuestPhysical guest_;
   GuestLinear linear_;
-  ShadowPaging shadow_;
   VirtualCpu vcpu_;
   TrapStats stats_;
+  ShadowMmu shadow_;  // follows vcpu_.paging, counts into stats_
   std::string failure_;
   VmDevices devices_;
   bool pic_intr_ = false;          // the VM's PIC INTR output
@@ -132,27 +125,6 @@ class TrapMonitor final : public cpu::CpuHooks, public cpu::InterruptController 
   bool bt_ = false;
   std::map<uint32_t, Site> sites_;
   std::map<uint32_t, unsigned> translated_pages_;  // guest-physical page -> sites on it
-  // Shadow tracing, for the current shadow (reset when it is flushed): the
-  // guest page-table pages the shadow was built from (a directory, or a table
-  // with the directory slots that point to it), and where each guest page is
-  // mapped in the shadow, so that it can be made read-only once traced.
-  struct Traced {
-    bool directory = false;
-    std::vector<uint32_t> pde_indices;
-  };
-  struct Mapping {
-    uint32_t linear;
-    bool user;
-  };
-  std::map<uint32_t, Traced> traced_;
-  std::map<uint32_t, std::vector<Mapping>> mappings_;
-  // A traced write being single-stepped: the page made writable for one
-  // instruction and the entry it writes.
-  struct Stepping {
-    bool active = false;
-    uint32_t linear = 0, gpa = 0;
-    bool user = false;
-  } stepping_;
 };
 
 }  // namespace vs::vmm

@@ -31,9 +31,14 @@ const char* mode_name(Mode);
 
 struct Workload {
   std::string kernel;              // the teaching kernel (vs_kernel.elf)
+  std::string kernel_pv;           // its paravirtual build (vs_kernel_pv.elf), for pv
   std::string initrd;              // its initrd (initrd.cpio)
   std::vector<std::string> argv;   // e.g. {"cpu", "1000000"}
   uint32_t ram_bytes = 64u << 20;
+  // Model the VMMs as hosted (type-2): every I/O request takes the hop
+  // through the host kernel to a user-space device model. native and pv
+  // (a bare-metal design) run as they are.
+  bool hosted = false;
   uint64_t max_instructions = 20'000'000'000ull;
 };
 
@@ -51,6 +56,8 @@ struct ModeResult {
   uint64_t guest_page_faults = 0;  // #PF the guest kernel handled
   uint64_t hidden_page_faults = 0; // #PF the VMM handled itself
   uint64_t shadow_syncs = 0;
+  uint64_t io_requests = 0;        // I/O requests the VM's device models served
+  int io_path = 0;                 // their path (IoRequest events): 1 guest -> VMM, 2 ... -> host kernel -> device model
   uint64_t modelled_cycles = 0;
 
   bool ran() const { return unavailable.empty(); }

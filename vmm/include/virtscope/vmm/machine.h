@@ -57,6 +57,11 @@ struct MachineConfig {
   // paravirtual build of the kernel (vs_kernel_pv.elf).
   enum class Vmm : uint8_t { None, Trap, Bt, Pv, Hvm, HvmShadow, Kvm };
   Vmm vmm = Vmm::None;
+  // Model a hosted (type-2) VMM instead of a bare-metal (type-1) one: the
+  // VM's device models run as a host user-space process, so each I/O
+  // request takes the extra hop guest -> VMM -> host kernel -> device model
+  // (IoRequest events, docs/events.md). Not for pv: Xen is bare-metal.
+  bool hosted = false;
 };
 
 // Why Machine::run returned.
@@ -73,6 +78,7 @@ const char* machine_stop_name(MachineStop);
 class Board;
 class TrapMonitor;
 class HvmMonitor;
+class PvMonitor;
 
 class Machine {
  public:
@@ -141,7 +147,8 @@ class Machine {
   std::unique_ptr<Board> board_;
   std::unique_ptr<cpu::Cpu> cpu_;
   std::unique_ptr<TrapMonitor> trap_;  // the VMM when config_.vmm is Trap or Bt
-  std::unique_ptr<HvmMonitor> hvm_;    // the VMM when config_.vmm is Hvm
+  std::unique_ptr<HvmMonitor> hvm_;    // the VMM when config_.vmm is Hvm or HvmShadow
+  std::unique_ptr<PvMonitor> pv_;      // the VMM when config_.vmm is Pv
   uint64_t idle_skipped_ = 0;
   int exit_status_ = 0;
   bool exit_requested_ = false;

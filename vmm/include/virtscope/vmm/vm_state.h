@@ -36,11 +36,21 @@ struct TrapStats {
   uint64_t traced_writes = 0;       // guest page-table writes caught by write protection
   uint64_t reflected = 0;           // events delivered through the virtual IDT
   uint64_t syscalls = 0;            // int 0x80 from guest user mode
+  uint64_t io_requests = 0;         // I/O requests served by the VM's device models (IoRequest events)
   // Binary translation (bt mode).
   uint64_t translated = 0;          // guest kernel instructions scanned
   uint64_t translation_sites = 0;   // of those, replaced by a call-out
   uint64_t callouts = 0;            // call-outs executed (instead of traps)
   uint64_t retranslations = 0;      // translated pages the guest wrote (translations dropped)
+  // Paravirtualization (pv mode).
+  std::map<uint32_t, uint64_t> hypercalls;  // by number (pv_abi.h)
+  uint64_t upcalls = 0;             // event upcalls delivered to the guest
+  uint64_t pte_updates = 0;         // entries changed by mmu_update and update_va_mapping
+  uint64_t total_hypercalls() const {
+    uint64_t n = 0;
+    for (const auto& [number, count] : hypercalls) n += count;
+    return n;
+  }
 };
 
 }  // namespace vs::vmm

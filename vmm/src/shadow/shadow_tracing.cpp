@@ -4,11 +4,15 @@
 // faults into the VMM. The VMM lets that one store happen (the page made
 // writable for a single instruction, stepped with the trap flag), then
 // drops the shadow entries that came from the entry it changed: a
-// ShadowSync event with cause 1. Hardware would need no such step: here it
-// is what lets the shadow stay coherent without the guest's INVLPG.
+// ShadowSync event with cause 1: the shadow stays coherent without waiting
+// for the guest's INVLPG. The trap VMM sees the #PF and the #DB in its CPU
+// hooks; under simulated VT-x both exit (exception bitmap bits 14 and 1).
+// A VMM on real VT-x would rather emulate the store (KVM does) or step it
+// with the monitor trap flag, which virtscope's VT-x does not model.
 #include <cstring>
 
-#include "trap_monitor.h"
+#include "shadow_mmu.h"
+#include "virtscope/cpu/cpu.h"
 #include "virtscope/cpu/state.h"
 #include "virtscope/mmu/paging.h"
 #include "virtscope/trace/event.h"
@@ -16,19 +20,18 @@
 namespace vs::vmm {
 
 using cpu::CpuState;
-using cpu::HookAction;
 
 // The tables a walk used: the guest's page directory and, for a 4 KiB page,
 // the page table (remembering which directory slot points to it).
-void TrapMonitor::trace_tables(const mmu::WalkResult& w, uint32_t linear) {
-  if (!vcpu_.paging.enabled()) return;
+void ShadowMmu::trace_tables(const mmu::WalkResult& w, uint32_t linear) {
+  if (!paging_.enabled()) return;
   for (unsigned i = 0; i < w.levels; ++i) {
     const mmu::WalkStep& step = w.steps[i];
     trace_page(step.table & ~0xFFFu, step.level == 2, linear >> 22);
   }
 }
 
-void TrapMonitor::trace_page(uint32_t page, bool directory, uint32_t pde_index) {
+void ShadowMmu::trace_page(uint32_t page, bool directory, uint32_t pde_index) {
   auto [it, added] = traced_.try_emplace(page);
   Traced& t = it->second;
   t.directory = t.directory || directory;
@@ -43,38 +46,38 @@ void TrapMonitor::trace_page(uint32_t page, bool directory, uint32_t pde_index) 
   if (m == mappings_.end()) return;
   for (const Mapping& at : m->second) {
     shadow_.map(at.linear, kGuestBase + page, false, at.user);
-    host_.mmu.invalidate_page(at.linear);
+    mmu_.invalidate_page(at.linear);
   }
-  host_.cpu.flush_tlb();
+  cpu_.flush_tlb();
 }
 
-void TrapMonitor::remember_mapping(uint32_t page, uint32_t linear, bool user) {
+void ShadowMmu::remember_mapping(uint32_t page, uint32_t linear, bool user) {
   mappings_[page].push_back({linear & ~0xFFFu, user});
 }
 
 // A guest store to a traced page its own tables let it write: make the page
 // writable, single-step the store (interrupts held off meanwhile), finish in
 // finish_traced_write() at the #DB that follows.
-bool TrapMonitor::traced_write(CpuState& s, uint32_t linear, uint32_t gpa, bool user) {
+bool ShadowMmu::traced_write(CpuState& s, uint32_t linear, uint32_t gpa, bool user) {
   if (!traced_.count(gpa & ~0xFFFu)) return false;
   stepping_ = {true, linear, gpa, user};
   shadow_.map(linear, kGuestBase + (gpa & ~0xFFFu), true, user);
-  host_.mmu.invalidate_page(linear);
-  host_.cpu.flush_tlb();
+  mmu_.invalidate_page(linear);
+  cpu_.flush_tlb();
   s.eflags |= cpu::flag::TF;
-  host_.cpu.resume_with(s);
-  host_.cpu.set_irq(false);
+  cpu_.resume_with(s);
+  cpu_.set_irq(false);
   ++stats_.traced_writes;
   return true;
 }
 
-HookAction TrapMonitor::finish_traced_write(CpuState& s) {
+void ShadowMmu::finish_traced_write(CpuState& s) {
   const Stepping step = stepping_;
   stepping_ = {};
   s.eflags &= ~cpu::flag::TF;
   const uint32_t page = step.gpa & ~0xFFFu;
   shadow_.map(step.linear, kGuestBase + page, false, step.user);
-  host_.mmu.invalidate_page(step.linear);
+  mmu_.invalidate_page(step.linear);
   // Which entry changed: the store's address within the table (entries are
   // 4-byte aligned). Drop the shadow entries built from it.
   const uint32_t index = (step.gpa & 0xFFF) >> 2;
@@ -84,7 +87,7 @@ HookAction TrapMonitor::finish_traced_write(CpuState& s) {
   if (t.directory) {
     // A directory entry: its whole 4 MiB region.
     first = index << 22;
-    if (first < ShadowPaging::kHoleBase)
+    if (!shadow_.in_hole(first))
       for (uint32_t p = 0; p < 1024; ++p) dropped += shadow_.invalidate(first | p << 12);
   }
   for (uint32_t slot : t.pde_indices) {
@@ -92,18 +95,16 @@ HookAction TrapMonitor::finish_traced_write(CpuState& s) {
     if (!t.directory) first = linear;
     if (shadow_.invalidate(linear)) {
       ++dropped;
-      host_.mmu.invalidate_page(linear);
+      mmu_.invalidate_page(linear);
     }
   }
-  if (t.directory) host_.mmu.flush(true);
-  host_.cpu.flush_tlb();
+  if (t.directory) mmu_.flush(true);
+  cpu_.flush_tlb();
   uint32_t value = 0;
   if (uint8_t* host = guest_.host_page(step.gpa & ~3u, false)) std::memcpy(&value, host + (step.gpa & 0xFFC), 4);
   ++stats_.shadow_syncs;
-  host_.log.emit(trace::EventKind::ShadowSync, now(), first, value, dropped, 1);
-  host_.cpu.resume_with(s);
-  update_intr();
-  return HookAction::Handled;
+  log_.emit(trace::EventKind::ShadowSync, now(), first, value, dropped, 1);
+  cpu_.resume_with(s);
 }
 
 }  // namespace vs::vmm

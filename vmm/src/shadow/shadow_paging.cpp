@@ -11,11 +11,12 @@ constexpr uint32_t kFrame = 0xFFFFF000u;
 }  // namespace
 
 ShadowPaging::ShadowPaging(uint8_t* host_ram, uint32_t pool_first, uint32_t pool_pages, uint32_t hole_table)
-    : ram_(host_ram) {
+    : ram_(host_ram), hole_(hole_table != 0) {
   for (uint32_t i = pool_pages; i-- > 0;) free_.push_back(pool_first + i * 0x1000);
   root_ = free_.back();
   free_.pop_back();
   std::memset(table(root_), 0, 0x1000);
+  if (!hole_) return;
   // The VMM's hole: supervisor only, so ring 3 never reaches it, and out of
   // the guest kernel's reach through its (clamped) segment limits.
   table(root_)[kHoleBase >> 22] = hole_table | mmu::entry::P | mmu::entry::RW;
@@ -45,7 +46,7 @@ bool ShadowPaging::map(uint32_t linear, uint32_t host_phys, bool writable, bool 
 }
 
 bool ShadowPaging::invalidate(uint32_t linear) {
-  if (linear >= kHoleBase) return false;
+  if (in_hole(linear)) return false;
   const uint32_t pde = table(root_)[linear >> 22];
   if (!(pde & mmu::entry::P)) return false;
   uint32_t& pte = table(pde & kFrame)[(linear >> 12) & 0x3FF];
@@ -57,7 +58,7 @@ bool ShadowPaging::invalidate(uint32_t linear) {
 
 unsigned ShadowPaging::flush() {
   uint32_t* pd = table(root_);
-  for (uint32_t i = 0; i < (kHoleBase >> 22); ++i) pd[i] = 0;
+  for (uint32_t i = 0; i < (hole_ ? kHoleBase >> 22 : 1024); ++i) pd[i] = 0;
   for (uint32_t page : tables_) free_.push_back(page);
   tables_.clear();
   const unsigned dropped = mapped_;
