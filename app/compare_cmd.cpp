@@ -16,7 +16,6 @@
 
 #include "bare_machine.h"
 #include "options.h"
-#include "virtscope/conformance/kvm_oracle.h"
 #include "virtscope/vmm/compare.h"
 
 namespace vs::app {
@@ -158,15 +157,6 @@ void print_csv(const std::vector<Row>& rows) {
   }
 }
 
-// What the kvm mode could do on this host, in one clause: students run it
-// on machines with VT-x/AMD-V, where 32-bit guests run on silicon.
-std::string kvm_host_situation() {
-  std::unique_ptr<conformance::Oracle> kvm = conformance::make_kvm_oracle();
-  std::string why;
-  if (kvm->available(conformance::StartMode::Ring0Flat32, &why)) return "this host could run 32-bit guests natively";
-  return "on this host: " + why;
-}
-
 void list_costs(const vmm::CostModel& costs) {
   for (const vmm::CostEntry& e : costs.entries())
     std::printf("%-16s %8" PRIu64 "  %s\n%-16s %8s  source: %s\n", e.name.c_str(), e.cycles, e.what.c_str(), "", "",
@@ -262,7 +252,6 @@ int run_compare(int argc, char** argv) {
   for (vmm::Mode mode : modes) {
     const auto start = std::chrono::steady_clock::now();
     Row row{vmm::run_workload(mode, w, costs), 0};
-    if (mode == vmm::Mode::Kvm && !row.result.ran()) row.result.unavailable += "; " + kvm_host_situation();
     row.host_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (mode == vmm::Mode::Native && row.result.ran()) {
       if (row.result.stop != vmm::MachineStop::GuestExit) {

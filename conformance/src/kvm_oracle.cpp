@@ -18,7 +18,6 @@
 #include "virtscope/conformance/system_layout.h"
 #include "virtscope/conformance/kvm_oracle.h"
 
-#include <fcntl.h>
 #include <linux/kvm.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -28,8 +27,9 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <utility>
+
+#include "virtscope/vmm/kvm.h"
 
 namespace vs::conformance {
 namespace {
@@ -40,7 +40,6 @@ using namespace system_layout;           // the tables shared with the other ora
 constexpr uint32_t kStubsOff = 0x1000;   // 256 stubs, 8 bytes each
 constexpr uint32_t kStubSize = 8;
 constexpr uint16_t kReportPort = 0xE0;   // the stubs write the vector here
-constexpr uint32_t kTssAddrForVmx = 0xFFFBD000;  // KVM_SET_TSS_ADDR, above RAM
 
 
 constexpr uint64_t kCr0Pe = 1u << 0, kCr0Et = 1u << 4, kCr0Ne = 1u << 5, kCr0Am = 1u << 18;
@@ -63,63 +62,6 @@ std::string errno_text(const char* what) { return std::string(what) + " failed: 
 
 void set_why(std::string* why, std::string text) {
   if (why) *why = std::move(text);
-}
-
-// An owned file descriptor.
-class Fd {
- public:
-  Fd() = default;
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  Fd& operator=(Fd&& o) noexcept {
-    if (this != &o) {
-      close_fd();
-      fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-  }
-  ~Fd() { close_fd(); }
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-
- private:
-  void close_fd() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  int fd_ = -1;
-};
-
-// Opens /dev/kvm and checks the API version (api.rst §4.1: must be 12).
-std::optional<std::string> open_kvm(Fd* out) {
-  Fd kvm(::open("/dev/kvm", O_RDWR | O_CLOEXEC));
-  if (!kvm.valid()) return "cannot open /dev/kvm (" + std::string(std::strerror(errno)) + ")";
-  int version = ::ioctl(kvm.get(), KVM_GET_API_VERSION, 0);
-  if (version != KVM_API_VERSION)
-    return "/dev/kvm speaks API version " + std::to_string(version) + ", not " + std::to_string(KVM_API_VERSION);
-  *out = std::move(kvm);
-  return std::nullopt;
-}
-
-bool path_exists(const char* path) { return ::access(path, F_OK) == 0; }
-
-// Whether /proc/cpuinfo lists VT-x (vmx) or AMD-V (svm).
-bool host_has_hardware_virtualization() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("flags", 0) != 0) continue;
-    line += ' ';
-    return line.find(" vmx ") != std::string::npos || line.find(" svm ") != std::string::npos;
-  }
-  return false;
-}
-
-// kvm_intel without unrestricted guest runs real mode through the emulator.
-bool kvm_intel_lacks_unrestricted_guest() {
-  std::ifstream in("/sys/module/kvm_intel/parameters/unrestricted_guest");
-  std::string v;
-  return in && (in >> v) && (v == "N" || v == "0");
 }
 
 // ---- Descriptors (SDM Vol. 3 §3.4.5, §6.11) ----
@@ -235,19 +177,6 @@ const char* exit_reason_name(uint32_t reason) {
   }
 }
 
-// One VM with one vCPU; destroyed when the last fd closes.
-struct Vm {
-  Fd kvm, vm, vcpu;
-  kvm_run* run = nullptr;
-  size_t run_size = 0;
-  Vm() = default;
-  Vm(const Vm&) = delete;
-  Vm& operator=(const Vm&) = delete;
-  ~Vm() {
-    if (run) ::munmap(run, run_size);
-  }
-};
-
 class KvmOracle final : public Oracle {
  public:
   KvmOracle() = default;
@@ -319,7 +248,7 @@ class KvmOracle final : public Oracle {
   }
 
   uint8_t* mem_ = nullptr;             // kGuestMemSize bytes of guest RAM
-  std::unique_ptr<Vm> vm_;             // null until a reset() succeeds
+  std::unique_ptr<vmm::KvmVm> vm_;     // null until a reset() succeeds (the shared KVM backend)
   std::optional<std::string> pending_error_;  // from state()/set_state(), reported by step()
   ArchState last_state_{};             // what state() returns when KVM refuses
 };
@@ -327,23 +256,12 @@ class KvmOracle final : public Oracle {
 // ---- Availability ----
 
 bool KvmOracle::available(StartMode mode, std::string* why) {
-  if (!kvm_plumbing_available(why)) return false;
-  if (path_exists("/sys/module/kvm_pvm")) {
-    set_why(why,
-            "KVM here is kvm_pvm (no VT-x/AMD-V): 32-bit and real-mode guest code would be emulated by the host "
-            "kernel, not run on silicon");
-    return false;
-  }
-  if (!host_has_hardware_virtualization()) {
-    set_why(why,
-            "/proc/cpuinfo shows no vmx or svm flag, so this KVM cannot run 32-bit guest code on silicon");
-    return false;
-  }
-  if (mode == StartMode::Real16 && kvm_intel_lacks_unrestricted_guest()) {
-    set_why(why, "kvm_intel runs without unrestricted_guest, so real-mode code would be emulated, not run on silicon");
-    return false;
-  }
-  return true;
+  // One detection for the oracle and the kvm mode (vmm/src/kvm/kvm_host.cpp).
+  const vmm::KvmSupport support = vmm::probe_kvm();
+  const bool native = mode == StartMode::Real16 ? support.real_mode_native : support.protected_mode_native;
+  if (support.usable && native) return true;
+  set_why(why, support.reason);
+  return false;
 }
 
 // ---- Reset ----
@@ -390,39 +308,10 @@ std::optional<std::string> KvmOracle::prepare_memory() {
 }
 
 std::optional<std::string> KvmOracle::create_vm() {
-  auto vm = std::make_unique<Vm>();
-  if (auto err = open_kvm(&vm->kvm)) return err;
-  vm->vm = Fd(::ioctl(vm->kvm.get(), KVM_CREATE_VM, 0));
-  if (!vm->vm.valid()) return errno_text("KVM_CREATE_VM");
-  // VMX needs three pages for its real-mode TSS; elsewhere the call is harmless.
-  (void)::ioctl(vm->vm.get(), KVM_SET_TSS_ADDR, static_cast<unsigned long>(kTssAddrForVmx));
-
-  kvm_userspace_memory_region region{};
-  region.slot = 0;
-  region.guest_phys_addr = 0;
-  region.memory_size = kGuestMemSize;
-  region.userspace_addr = reinterpret_cast<uint64_t>(mem_);
-  if (::ioctl(vm->vm.get(), KVM_SET_USER_MEMORY_REGION, &region) != 0)
-    return errno_text("KVM_SET_USER_MEMORY_REGION");
-
-  vm->vcpu = Fd(::ioctl(vm->vm.get(), KVM_CREATE_VCPU, 0));
-  if (!vm->vcpu.valid()) return errno_text("KVM_CREATE_VCPU");
-  int run_size = ::ioctl(vm->kvm.get(), KVM_GET_VCPU_MMAP_SIZE, 0);
-  if (run_size < int(sizeof(kvm_run))) return errno_text("KVM_GET_VCPU_MMAP_SIZE");
-  void* run = ::mmap(nullptr, size_t(run_size), PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu.get(), 0);
-  if (run == MAP_FAILED) return errno_text("mmap of kvm_run");
-  vm->run = static_cast<kvm_run*>(run);
-  vm->run_size = size_t(run_size);
-
-  // Give the guest the host's supported CPUID so CPUID answers like the
-  // silicon (best effort: without it CPUID reads zeros, nothing else breaks).
-  constexpr int kMaxCpuidEntries = 256;
-  std::vector<uint8_t> buf(sizeof(kvm_cpuid2) + kMaxCpuidEntries * sizeof(kvm_cpuid_entry2));
-  auto* cpuid = reinterpret_cast<kvm_cpuid2*>(buf.data());
-  cpuid->nent = kMaxCpuidEntries;
-  if (::ioctl(vm->kvm.get(), KVM_GET_SUPPORTED_CPUID, cpuid) == 0)
-    (void)::ioctl(vm->vcpu.get(), KVM_SET_CPUID2, cpuid);
-
+  std::string error;
+  std::unique_ptr<vmm::KvmVm> vm = vmm::KvmVm::create(error);
+  if (!vm) return error;
+  if (!vm->map_memory(0, 0, kGuestMemSize, mem_, error)) return error;
   vm_ = std::move(vm);
   return std::nullopt;
 }
@@ -491,7 +380,7 @@ std::optional<std::string> KvmOracle::segment_for(const kvm_sregs& sr, int sreg,
 
 std::optional<std::string> KvmOracle::load_start_sregs(StartMode mode, const ArchState& start) {
   kvm_sregs sr{};
-  if (::ioctl(vm_->vcpu.get(), KVM_GET_SREGS, &sr) != 0) return errno_text("KVM_GET_SREGS");
+  if (::ioctl(vm_->vcpu_fd(), KVM_GET_SREGS, &sr) != 0) return errno_text("KVM_GET_SREGS");
   std::memset(sr.interrupt_bitmap, 0, sizeof sr.interrupt_bitmap);
   sr.efer = 0;
   sr.cr2 = sr.cr3 = sr.cr4 = 0;
@@ -525,7 +414,7 @@ std::optional<std::string> KvmOracle::load_start_sregs(StartMode mode, const Arc
     return std::string("start state: CS ") + hex(start.seg[CS]) + " / SS " + hex(start.seg[SS]) +
            " are not ring-" + std::to_string(want_cpl) + " segments; use " +
            (want_cpl ? hex(kSelCode3) + " / " + hex(kSelData3) : hex(kSelCode0) + " / " + hex(kSelData0));
-  if (::ioctl(vm_->vcpu.get(), KVM_SET_SREGS, &sr) != 0) return errno_text("KVM_SET_SREGS");
+  if (::ioctl(vm_->vcpu_fd(), KVM_SET_SREGS, &sr) != 0) return errno_text("KVM_SET_SREGS");
   return std::nullopt;
 }
 
@@ -549,14 +438,14 @@ std::optional<std::string> KvmOracle::reset(StartMode mode, const Layout& layout
   for (int g = EAX; g <= EDI; ++g) *gpr_slot(r, g) = start.gpr[g];
   r.rip = start.eip;
   r.rflags = start.eflags | kFlagReserved1;
-  if (::ioctl(vm_->vcpu.get(), KVM_SET_REGS, &r) != 0) {
+  if (::ioctl(vm_->vcpu_fd(), KVM_SET_REGS, &r) != 0) {
     std::string err = errno_text("KVM_SET_REGS");
     vm_.reset();
     return err;
   }
   kvm_guest_debug dbg{};
   dbg.control = KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
-  if (::ioctl(vm_->vcpu.get(), KVM_SET_GUEST_DEBUG, &dbg) != 0) {
+  if (::ioctl(vm_->vcpu_fd(), KVM_SET_GUEST_DEBUG, &dbg) != 0) {
     std::string err = errno_text("KVM_SET_GUEST_DEBUG");
     vm_.reset();
     return err;
@@ -569,7 +458,7 @@ std::optional<std::string> KvmOracle::reset(StartMode mode, const Layout& layout
 
 std::optional<std::string> KvmOracle::run_once() {
   for (int tries = 0; tries < kMaxEintrRetries; ++tries) {
-    if (::ioctl(vm_->vcpu.get(), KVM_RUN, 0) == 0) return std::nullopt;
+    if (::ioctl(vm_->vcpu_fd(), KVM_RUN, 0) == 0) return std::nullopt;
     if (errno != EINTR && errno != EAGAIN) return errno_text("KVM_RUN");
   }
   return "KVM_RUN was interrupted " + std::to_string(kMaxEintrRetries) + " times in a row";
@@ -578,10 +467,10 @@ std::optional<std::string> KvmOracle::run_once() {
 // api.rst: an I/O exit is finished only when KVM_RUN is entered again;
 // immediate_exit finishes it without running another guest instruction.
 std::optional<std::string> KvmOracle::complete_pending_io() {
-  vm_->run->immediate_exit = 1;
-  int rc = ::ioctl(vm_->vcpu.get(), KVM_RUN, 0);
+  vm_->run_area().immediate_exit = 1;
+  int rc = ::ioctl(vm_->vcpu_fd(), KVM_RUN, 0);
   int saved_errno = errno;
-  vm_->run->immediate_exit = 0;
+  vm_->run_area().immediate_exit = 0;
   if (rc != 0 && saved_errno != EINTR) {
     errno = saved_errno;
     return errno_text("KVM_RUN (completing port I/O)");
@@ -589,22 +478,9 @@ std::optional<std::string> KvmOracle::complete_pending_io() {
   return std::nullopt;
 }
 
-std::optional<std::string> KvmOracle::get_regs(kvm_regs* r, kvm_sregs* s) {
-  if (r && ::ioctl(vm_->vcpu.get(), KVM_GET_REGS, r) != 0) return errno_text("KVM_GET_REGS");
-  if (s && ::ioctl(vm_->vcpu.get(), KVM_GET_SREGS, s) != 0) return errno_text("KVM_GET_SREGS");
-  return std::nullopt;
-}
+std::optional<std::string> KvmOracle::get_regs(kvm_regs* r, kvm_sregs* s) { return vm_->get_raw(r, s); }
 
-std::optional<std::string> KvmOracle::put_regs(const kvm_regs* r, const kvm_sregs* s) {
-  if (s) {
-    kvm_sregs copy = *s;
-    // A set bit here would inject an interrupt.
-    std::memset(copy.interrupt_bitmap, 0, sizeof copy.interrupt_bitmap);
-    if (::ioctl(vm_->vcpu.get(), KVM_SET_SREGS, &copy) != 0) return errno_text("KVM_SET_SREGS");
-  }
-  if (r && ::ioctl(vm_->vcpu.get(), KVM_SET_REGS, r) != 0) return errno_text("KVM_SET_REGS");
-  return std::nullopt;
-}
+std::optional<std::string> KvmOracle::put_regs(const kvm_regs* r, const kvm_sregs* s) { return vm_->put_raw(r, s); }
 
 bool KvmOracle::in_stub_area(const kvm_regs& r, const kvm_sregs& s) const {
   uint64_t linear = (s.cs.base + r.rip) & 0xFFFFFFFF;
@@ -641,11 +517,11 @@ void KvmOracle::restore_stack(const StackSnapshot& saved) {
 // Port I/O by the stream itself: nothing is attached, so IN reads 0xFF
 // (an undriven ISA bus) and OUT is dropped.
 std::optional<std::string> KvmOracle::answer_port_io() {
-  const kvm_run& run = *vm_->run;
+  const kvm_run& run = vm_->run_area();
   if (run.io.direction == KVM_EXIT_IO_IN) {
     uint64_t bytes = uint64_t(run.io.size) * run.io.count;
-    if (run.io.data_offset + bytes > vm_->run_size) return "KVM reported port I/O data outside kvm_run";
-    std::memset(reinterpret_cast<uint8_t*>(vm_->run) + run.io.data_offset, 0xFF, bytes);
+    if (run.io.data_offset + bytes > vm_->run_area_size()) return "KVM reported port I/O data outside kvm_run";
+    std::memset(reinterpret_cast<uint8_t*>(&vm_->run_area()) + run.io.data_offset, 0xFF, bytes);
   }
   return std::nullopt;
 }
@@ -746,7 +622,7 @@ StepResult KvmOracle::step() {
     if (++exits > kMaxExitsPerStep)
       return error("one step took more than " + std::to_string(kMaxExitsPerStep) + " KVM exits");
     if (auto err = run_once()) return error(*err);
-    const kvm_run& run = *vm_->run;
+    const kvm_run& run = vm_->run_area();
     switch (run.exit_reason) {
       case KVM_EXIT_DEBUG: {
         kvm_regs r{};
@@ -863,17 +739,9 @@ std::vector<uint8_t> KvmOracle::read_memory(uint32_t addr, uint32_t len) {
 std::unique_ptr<Oracle> make_kvm_oracle() { return std::make_unique<KvmOracle>(); }
 
 bool kvm_plumbing_available(std::string* why) {
-  Fd kvm;
-  if (auto err = open_kvm(&kvm)) {
-    set_why(why, *err);
-    return false;
-  }
-  Fd vm(::ioctl(kvm.get(), KVM_CREATE_VM, 0));
-  if (!vm.valid()) {
-    set_why(why, "/dev/kvm opens but " + errno_text("KVM_CREATE_VM"));
-    return false;
-  }
-  return true;
+  const vmm::KvmSupport support = vmm::probe_kvm();
+  if (!support.usable) set_why(why, support.reason);
+  return support.usable;
 }
 
 }  // namespace vs::conformance

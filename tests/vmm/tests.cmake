@@ -9,6 +9,7 @@ virtscope_test(vmm_tests
   vmm/xv6_test.cpp
   vmm/compare_test.cpp
   vmm/trap_test.cpp
+  vmm/kvm_test.cpp
   vmm/hvm_shadow_test.cpp
   vmm/pv_test.cpp
   vmm/pv_parts_test.cpp

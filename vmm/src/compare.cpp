@@ -65,6 +65,7 @@ ModeResult run_machine(Mode mode, const Workload& w, const CostModel& costs) {
   if (mode == Mode::Hvm) c.vmm = MachineConfig::Vmm::Hvm;
   if (mode == Mode::HvmShadow) c.vmm = MachineConfig::Vmm::HvmShadow;
   if (mode == Mode::Pv) c.vmm = MachineConfig::Vmm::Pv;
+  if (mode == Mode::Kvm) c.vmm = MachineConfig::Vmm::Kvm;
   c.ram_bytes = w.ram_bytes;
   c.hosted = w.hosted && mode != Mode::Native && mode != Mode::Pv;
   c.kernel = mode == Mode::Pv ? w.kernel_pv : w.kernel;
@@ -115,11 +116,13 @@ ModeResult run_machine(Mode mode, const Workload& w, const CostModel& costs) {
     // hardware exit costs a VM exit and entry.
     r.hypercalls = t->total_hypercalls();
     r.io_requests = t->io_requests;
-    r.io_path = c.hosted ? 2 : 1;
+    r.io_path = c.hosted || mode == Mode::Kvm ? 2 : 1;
     // A hosted VMM's I/O request also crosses into the host kernel and its
     // user-space device model and back (docs/compare.md).
     if (c.hosted) r.modelled_cycles += r.io_requests * costs.cycles("hw_exit_to_user");
-    if (mode == Mode::Hvm) r.modelled_cycles += exits * costs.cycles("hw_exit");
+    if (mode == Mode::Kvm)  // the real hosted path: every I/O request also goes out to this process
+      r.modelled_cycles += exits * costs.cycles("hw_exit") + r.io_requests * costs.cycles("hw_exit_to_user");
+    else if (mode == Mode::Hvm) r.modelled_cycles += exits * costs.cycles("hw_exit");
     else if (mode == Mode::Pv)  // no emulation, no shadow: a bounce through the VMM or a hypercall
       r.modelled_cycles += exits * costs.cycles("trap") + r.hypercalls * costs.cycles("hypercall");
     else if (mode == Mode::HvmShadow)  // a traced PTE write: Adams & Agesen's end-to-end figure, its 2 exits included
@@ -145,6 +148,7 @@ ModeResult run_workload(Mode mode, const Workload& w, const CostModel& costs) {
     case Mode::Trap:
     case Mode::Bt:
     case Mode::Pv:
+    case Mode::Kvm:
     case Mode::Hvm:
     case Mode::HvmShadow: return run_machine(mode, w, costs);
     case Mode::Container: {

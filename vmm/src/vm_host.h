@@ -41,6 +41,12 @@ inline void record_io_request(const VmmHost& host, TrapStats& stats, uint32_t po
   host.log.emit(trace::EventKind::IoRequest, trace::VirtualTime{t, t}, port, value, in ? 1 : 0, host.hosted ? 2 : 1);
 }
 
+// One IN or OUT of the guest served by its VM's devices on `ports`: the
+// PortIn/PortOut event, the I/O request with its path, and for IN the value
+// merged into EAX (the low `size` bytes).
+void serve_port_io(const VmmHost& host, TrapStats& stats, devices::PortBus& ports, uint16_t port, unsigned size,
+                   bool in, uint32_t& eax);
+
 // Places a Multiboot kernel in the VM's RAM (`guest_ram` bytes from
 // kGuestBase): the loader fills a guest-physical memory of its own, whose
 // bytes then become the VM's RAM.

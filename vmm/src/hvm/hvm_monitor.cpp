@@ -109,16 +109,7 @@ bool HvmMonitor::io(const cpu::VmExit& e, CpuState& s) {
   if (e.qualification & cpu::exit_qual::kIoString) return fail("string I/O (INS/OUTS) is not emulated");
   const unsigned size = (e.qualification & cpu::exit_qual::kIoSizeMask) + 1;
   const uint16_t port = uint16_t(e.qualification >> cpu::exit_qual::kIoPortShift);
-  uint32_t& eax = s.gpr[cpu::EAX];
-  const uint32_t mask = size == 4 ? ~0u : (1u << (8 * size)) - 1;
-  if (e.qualification & cpu::exit_qual::kIoIn) {
-    const uint32_t v = devices_.ports.in(port, size);
-    host_.log.emit(trace::EventKind::PortIn, now(), port, size, v);
-    eax = (eax & ~mask) | (v & mask);
-  } else {
-    host_.log.emit(trace::EventKind::PortOut, now(), port, size, eax & mask);
-    devices_.ports.out(port, size, eax & mask);
-  }
+  serve_port_io(host_, stats_, devices_.ports, port, size, e.qualification & cpu::exit_qual::kIoIn, s.gpr[cpu::EAX]);
   return true;
 }
 

@@ -177,17 +177,7 @@ bool TrapMonitor::emulate_io(CpuState& s, const Decoded& d) {
   const uint16_t port = d.opcode <= 0xE7 ? d.imm8 : uint16_t(s.gpr[cpu::EDX]);
   const unsigned size = byte ? 1 : d.operand16 ? 2 : 4;
   exit(ExitReason::IoInstruction, port, s);
-  uint32_t& eax = s.gpr[cpu::EAX];
-  if (in) {
-    const uint32_t v = devices_.ports.in(port, size);
-    host_.log.emit(trace::EventKind::PortIn, now(), port, size, v);
-    const uint32_t mask = size == 4 ? ~0u : (1u << (8 * size)) - 1;
-    eax = (eax & ~mask) | (v & mask);
-  } else {
-    const uint32_t v = size == 4 ? eax : eax & ((1u << (8 * size)) - 1);
-    host_.log.emit(trace::EventKind::PortOut, now(), port, size, v);
-    devices_.ports.out(port, size, v);
-  }
+  serve_port_io(host_, stats_, devices_.ports, port, size, in, s.gpr[cpu::EAX]);
   return true;
 }
 

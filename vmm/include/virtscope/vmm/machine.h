@@ -79,6 +79,7 @@ class Board;
 class TrapMonitor;
 class HvmMonitor;
 class PvMonitor;
+class KvmMonitor;
 
 class Machine {
  public:
@@ -94,7 +95,8 @@ class Machine {
   void request_stop();
 
   // Virtual time (instructions retired plus idle time skipped while halted)
-  // and the instructions actually executed.
+  // and the instructions actually executed. Under kvm: wall-clock time in
+  // 10 ns units, and 0 instructions (KVM does not count them).
   uint64_t now() const;
   uint64_t instructions() const;
   uint64_t idle_skipped() const { return idle_skipped_; }
@@ -141,6 +143,7 @@ class Machine {
   bool load_sections(const std::map<std::string, std::span<const uint8_t>>& sections, std::string& error);
   void schedule_input();
   void deliver_input();
+  MachineStop run_on_kvm(uint64_t budget);
 
   MachineConfig config_;
   trace::EventLog log_;
@@ -149,6 +152,7 @@ class Machine {
   std::unique_ptr<TrapMonitor> trap_;  // the VMM when config_.vmm is Trap or Bt
   std::unique_ptr<HvmMonitor> hvm_;    // the VMM when config_.vmm is Hvm or HvmShadow
   std::unique_ptr<PvMonitor> pv_;      // the VMM when config_.vmm is Pv
+  std::unique_ptr<KvmMonitor> kvm_;    // the host's KVM when config_.vmm is Kvm (runs the guest itself)
   uint64_t idle_skipped_ = 0;
   int exit_status_ = 0;
   bool exit_requested_ = false;
