@@ -58,7 +58,10 @@ constexpr const char* kUsage =
     "                                the kernel's pv build), hvm (simulated VT-x, nested paging),\n"
     "                                hvm-shadow (simulated VT-x, shadow paging), kvm (/dev/kvm)\n"
     "  --hosted                      model the VMM as hosted (type-2): each I/O request goes on\n"
-    "                                to the host kernel and a user-space device model\n";
+    "                                to the host kernel and a user-space device model\n"
+    "  --vms N                       N VMs at once on the one CPU (not native, not kvm); each\n"
+    "                                console line is marked [vmN]; input goes to VM 1\n"
+    "  --vm-append \"CMDLINE\"        the next VM's command line instead of -append (repeatable)\n";
 
 int usage_error(const std::string& msg) { return report_usage_error("run", msg, kUsage); }
 
@@ -231,6 +234,13 @@ int run_run(int argc, char** argv) {
       info = true;
     } else if (a == "--hosted") {
       cfg.hosted = true;
+    } else if (a == "--vms") {
+      std::optional<uint64_t> n;
+      if (!(v = value()) || !(n = parse_count(*v)) || *n < 1 || *n > 8) return usage_error("--vms needs a number from 1 to 8");
+      cfg.vms = unsigned(*n);
+    } else if (a == "--vm-append") {
+      if (!(v = value())) return usage_error("--vm-append needs a string");
+      cfg.vm_append.push_back(*v);
     } else if (a == "--mode") {
       using Vmm = vmm::MachineConfig::Vmm;
       static const std::pair<const char*, Vmm> kModes[] = {
@@ -380,10 +390,17 @@ int run_run(int argc, char** argv) {
   std::fprintf(stderr, "virtual time: %" PRIu64 " (idle skipped: %" PRIu64 ")\n", m->now(), m->idle_skipped());
   for (size_t k = 0; k < trace::kKindCount; ++k)
     if (counts[k]) std::fprintf(stderr, "  %-12s %10" PRIu64 "\n", trace::kind_info(trace::EventKind(k)).name, counts[k]);
-  if (const vmm::TrapStats* t = m->trap_stats()) {
+  const size_t vms = m->vm_count();
+  if (vms > 1) std::fprintf(stderr, "VMs: %zu, %" PRIu64 " switches between them\n", vms, m->vm_switches());
+  for (size_t i = 0; i < std::max<size_t>(vms, 1); ++i) {
+    const vmm::TrapStats* t = vms ? m->vm_stats(i) : m->trap_stats();
+    if (!t) continue;
+    if (vms > 1) std::fprintf(stderr, "vm%zu: exit status %d\n", i + 1, m->vm_exit_status(i));
     std::fprintf(stderr, "VMM: %" PRIu64 " emulated, %" PRIu64 " hidden page faults, %" PRIu64
-                         " guest page faults, %" PRIu64 " reflected\n",
-                 t->emulated, t->hidden_page_faults, t->guest_page_faults, t->reflected);
+                         " guest page faults, %" PRIu64 " reflected, %" PRIu64 " hypercalls, %" PRIu64
+                         " I/O requests\n",
+                 t->emulated, t->hidden_page_faults, t->guest_page_faults, t->reflected, t->total_hypercalls(),
+                 t->io_requests);
     for (const auto& [reason, count] : t->exits)
       std::fprintf(stderr, "  exit %-20s %10" PRIu64 "\n", vmm::exit_reason_name(reason), count);
   }

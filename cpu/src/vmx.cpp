@@ -251,6 +251,8 @@ void Cpu::set_vmx_controls(const VmxControls& controls) {
 const VmxControls& Cpu::vmx_controls() const { return core_->vmx; }
 const VmExit& Cpu::last_vm_exit() const { return core_->vm_exit; }
 
+bool Cpu::injection_pending() const { return core_->inject_pending; }
+
 void Cpu::inject_event(uint8_t vector, bool has_error, uint32_t error_code) {
   Core& c = *core_;
   c.inject_pending = true;

@@ -13,6 +13,7 @@ virtscope_test(vmm_tests
   vmm/hvm_shadow_test.cpp
   vmm/pv_test.cpp
   vmm/pv_parts_test.cpp
+  vmm/multi_vm_test.cpp
   ${VS_VMM_TEST_BLOBS})
 target_link_libraries(vmm_tests PRIVATE vs_vmm)
 # Unit tests of the VMMs' parts (the pv frame table, event channels) reach their headers.

@@ -9,6 +9,7 @@
 #include "board.h"
 #include "hvm/hvm_monitor.h"
 #include "pv/pv_monitor.h"
+#include "serial_input.h"
 #include "virtscope/vmm/kvm.h"
 #include "trap/trap_monitor.h"
 #include "virtscope/devices/loaders.h"
@@ -25,6 +26,12 @@ namespace {
 // would be discarded by its initialisation). The same input therefore
 // arrives at the same points every run.
 constexpr uint64_t kInputInterval = 10'000;
+
+// The VMM's time slice when several VMs share the CPU: 10 ms of virtual
+// time (Xen's credit scheduler uses 30 ms, its 2003 BVT scheduler 5 ms).
+constexpr uint64_t kTimeSlice = 1'000'000;
+constexpr unsigned kMaxVms = 8;
+constexpr uint64_t kMaxHostRam = 2ull << 30;  // below the PC's device windows
 
 bool read_file(const std::string& path, std::vector<uint8_t>& out, std::string& error) {
   std::ifstream f(path, std::ios::binary);
@@ -89,9 +96,24 @@ std::unique_ptr<Machine> Machine::build(const MachineConfig& config, std::string
     self->exit_requested_ = true;
     if (self->cpu_) self->cpu_->request_stop();
   };
-  // Under a VMM the host's RAM holds the VMM's own pages and then the VM's.
+  // Under a VMM the host's RAM holds, for each VM, the VMM's own pages for
+  // it and then the VM's RAM.
+  using Vmm = MachineConfig::Vmm;
   MachineConfig host = config;
-  if (config.vmm != MachineConfig::Vmm::None) host.ram_bytes = kGuestBase + config.ram_bytes;
+  const bool software_cpu_vmm = config.vmm != Vmm::None && config.vmm != Vmm::Kvm;
+  if (config.vms < 1 || config.vms > kMaxVms || (config.vms > 1 && !software_cpu_vmm)) {
+    error = "--vms: 1 to " + std::to_string(kMaxVms) + " VMs, and more than one only under trap, bt, pv, hvm or hvm-shadow";
+    return nullptr;
+  }
+  if (config.vmm != Vmm::None) {
+    const uint64_t total = uint64_t(config.vms) * (kGuestBase + uint64_t(config.ram_bytes));
+    if (total > kMaxHostRam) {
+      error = "the VMs need " + std::to_string(total >> 20) + " MiB of host RAM; at most " +
+              std::to_string(kMaxHostRam >> 20) + " MiB (fewer VMs, or less -m)";
+      return nullptr;
+    }
+    host.ram_bytes = uint32_t(total);
+  }
   m->board_ = std::make_unique<Board>(host, m->log_, w);
   if (!m->board_->wire(error)) return nullptr;
   cpu::CpuConfig cpu_config;
@@ -102,27 +124,20 @@ std::unique_ptr<Machine> Machine::build(const MachineConfig& config, std::string
   if (!m->board_->attach_drives(config, error) || !m->board_->place_mp_tables(error)) return nullptr;
   m->board_->configure_cmos();
   m->board_->scheduler.on_earlier_deadline([self] { self->cpu_->request_stop(); });
-  const VmmHost vmm_host{*m->cpu_,       m->board_->memory, m->board_->scheduler, m->log_,
-                         m->board_->mmu, w.guest_exit,      config.serial_out[0], config.hosted};
-  if (config.hosted && (config.vmm == MachineConfig::Vmm::None || config.vmm == MachineConfig::Vmm::Pv)) {
-    error = config.vmm == MachineConfig::Vmm::Pv
-                ? "--hosted: Xen-style paravirtualization is a bare-metal (type-1) design"
-                : "--hosted needs a VMM mode (trap, bt, hvm, hvm-shadow)";
+  m->board_input_ = std::make_unique<SerialInputGate>();
+  if (config.hosted && (config.vmm == Vmm::None || config.vmm == Vmm::Pv)) {
+    error = config.vmm == Vmm::Pv ? "--hosted: Xen-style paravirtualization is a bare-metal (type-1) design"
+                                  : "--hosted needs a VMM mode (trap, bt, hvm, hvm-shadow)";
     return nullptr;
   }
-  using Vmm = MachineConfig::Vmm;
-  if (config.vmm == Vmm::Hvm || config.vmm == Vmm::HvmShadow) {
-    m->hvm_ = std::make_unique<HvmMonitor>(vmm_host, config.ram_bytes, config.vmm == Vmm::HvmShadow);
-  } else if (config.vmm == Vmm::Pv) {
-    m->pv_ = std::make_unique<PvMonitor>(vmm_host, config.ram_bytes);
-  } else if (config.vmm == Vmm::Kvm) {
+  if (config.vmm == Vmm::Kvm) {
     // The hosted path for real: the guest runs on the host's /dev/kvm,
     // with its devices in this process (vmm/src/kvm, docs/modes/kvm.md).
     m->kvm_ = std::make_unique<KvmMonitor>(m->log_, config.ram_bytes, config.serial_out[0]);
-  } else if (config.vmm != Vmm::None) {
-    m->trap_ = std::make_unique<TrapMonitor>(vmm_host, config.ram_bytes, config.vmm == MachineConfig::Vmm::Bt);
-    m->cpu_->set_hooks(m->trap_.get());
-    m->cpu_->set_interrupt_controller(m->trap_.get());
+  } else if (software_cpu_vmm) {
+    const VmmHost prototype{*m->cpu_, m->board_->memory, m->board_->scheduler, m->log_, m->board_->mmu,
+                            nullptr,  m->config_.serial_out[0], config.hosted};
+    if (!m->add_vms(prototype, error)) return nullptr;
   }
   m->input_timer_ = m->board_->scheduler.add("host-input", [self] { self->deliver_input(); });
   return m;
@@ -132,20 +147,82 @@ devices::PhysicalMemory& Machine::memory() { return board_->memory; }
 devices::PortBus& Machine::ports() { return board_->ports; }
 uint64_t Machine::now() const { return kvm_ ? kvm_->virtual_time() : cpu_->instructions(); }
 const char* Machine::unsupported() const {
-  if (trap_ && trap_->failure()) return trap_->failure();
-  if (hvm_ && hvm_->failure()) return hvm_->failure();
-  if (pv_ && pv_->failure()) return pv_->failure();
+  for (const VmSlot& vm : vms_)
+    if (vm.monitor->failure()) return vm.monitor->failure();
   if (kvm_ && kvm_->failure()) return kvm_->failure();
   return cpu_->unsupported_feature();
 }
 
 const TrapStats* Machine::trap_stats() const {
-  if (hvm_) return &hvm_->stats();
-  if (pv_) return &pv_->stats();
   if (kvm_) return &kvm_->stats();
-  return trap_ ? &trap_->stats() : nullptr;
+  return vm_stats(0);
 }
-const VirtualCpu* Machine::virtual_cpu() const { return trap_ ? &trap_->vcpu() : nullptr; }
+const TrapStats* Machine::vm_stats(size_t vm) const { return vm < vms_.size() ? &vms_[vm].monitor->stats() : nullptr; }
+int Machine::vm_exit_status(size_t vm) const { return vm < vms_.size() ? vms_[vm].exit_status : -1; }
+const VirtualCpu* Machine::virtual_cpu() const { return vms_.empty() ? nullptr : vms_[0].monitor->vcpu(); }
+
+// One monitor per VM, each with its part of host RAM, its devices, its
+// console and its exit.
+bool Machine::add_vms(const VmmHost& prototype, std::string& error) {
+  using Vmm = MachineConfig::Vmm;
+  for (unsigned i = 0; i < config_.vms; ++i) {
+    VmmHost host = prototype;
+    host.base = i * (kGuestBase + config_.ram_bytes);
+    host.vm = i + 1;
+    host.guest_exit = [this, i](int status) { vm_exited(i, status); };
+    host.serial_out = console_for(i);
+    VmSlot slot;
+    switch (config_.vmm) {
+      case Vmm::Trap:
+      case Vmm::Bt: slot.monitor = std::make_unique<TrapMonitor>(host, config_.ram_bytes, config_.vmm == Vmm::Bt); break;
+      case Vmm::Pv: slot.monitor = std::make_unique<PvMonitor>(host, config_.ram_bytes); break;
+      case Vmm::Hvm:
+      case Vmm::HvmShadow:
+        slot.monitor = std::make_unique<HvmMonitor>(host, config_.ram_bytes, config_.vmm == Vmm::HvmShadow);
+        break;
+      default: error = "no VMM for this mode"; return false;
+    }
+    vms_.push_back(std::move(slot));
+  }
+  if (vms_.size() > 1)
+    switch_timer_ = board_->scheduler.add("vmm-time-slice", [this] {
+      switch_due_ = true;
+      board_->scheduler.schedule(switch_timer_, board_->scheduler.now() + kTimeSlice);
+    });
+  return true;
+}
+
+// VM i's console: its own sink, or with several VMs the shared one with
+// every line marked by the VM it came from.
+std::function<void(uint8_t)> Machine::console_for(unsigned vm) {
+  if (vm < config_.vm_serial_out.size() && config_.vm_serial_out[vm]) return config_.vm_serial_out[vm];
+  std::function<void(uint8_t)> out = config_.serial_out[0];
+  if (config_.vms == 1 || !out) return out;
+  const std::string mark = "[vm" + std::to_string(vm + 1) + "] ";
+  return [this, vm, out, mark](uint8_t b) {
+    if (console_vm_ != int(vm) && !console_at_line_start_) {
+      out('\n');  // another VM's partial line ends here
+      console_at_line_start_ = true;
+    }
+    if (console_at_line_start_)
+      for (char c : mark) out(uint8_t(c));
+    console_vm_ = int(vm);
+    console_at_line_start_ = b == '\n';
+    out(b);
+  };
+}
+
+// A VM powered off (its isa-debug-exit): the machine stops once every VM
+// has; the machine's exit status is the first VM's.
+void Machine::vm_exited(size_t vm, int status) {
+  vms_[vm].exited = true;
+  vms_[vm].exit_status = status;
+  cpu_->request_stop();
+  for (const VmSlot& v : vms_)
+    if (!v.exited) return;
+  exit_status_ = vms_[0].exit_status;
+  exit_requested_ = true;
+}
 
 uint64_t Machine::instructions() const { return kvm_ ? 0 : cpu_->instructions() - idle_skipped_; }
 void Machine::request_stop() {
@@ -157,10 +234,10 @@ void Machine::request_stop() {
 // 4 GiB code and data segments, EAX = the magic, EBX = the information
 // structure, interrupts off, A20 open. No GDT is needed: the segment caches
 // are loaded directly, as the spec allows ("GDTR may be invalid").
-bool Machine::read_boot_image(devices::MultibootImage& image, std::string& error) const {
+bool Machine::read_boot_image(devices::MultibootImage& image, const std::string& append, std::string& error) const {
   if (!read_file(config_.kernel, image.kernel, error)) return false;
   const std::string& name = config_.kernel_name.empty() ? config_.kernel : config_.kernel_name;
-  image.cmdline = name + (config_.append.empty() ? "" : " " + config_.append);
+  image.cmdline = name + (append.empty() ? "" : " " + append);
   for (const std::string& spec : config_.initrd) {
     // "FILE ARGS": the file name is up to the first space (QEMU's convention).
     const std::string path = spec.substr(0, spec.find(' '));
@@ -174,22 +251,26 @@ bool Machine::read_boot_image(devices::MultibootImage& image, std::string& error
 
 bool Machine::boot(std::string& error) {
   devices::MultibootImage image;
-  if (!read_boot_image(image, error)) return false;
-  if (hvm_) {
-    if (hvm_->boot(image, error)) return true;
-    error = config_.kernel + ": " + error;
-    return false;
+  if (!vms_.empty()) {
+    // Every VM boots the kernel, with its own command line; the first one
+    // gets the CPU.
+    for (size_t i = 0; i < vms_.size(); ++i) {
+      const bool own = i < config_.vm_append.size() && !config_.vm_append[i].empty();
+      devices::MultibootImage vm_image;
+      if (!read_boot_image(vm_image, own ? config_.vm_append[i] : config_.append, error)) return false;
+      if (!vms_[i].monitor->boot(vm_image, vms_[i].state, error)) {
+        error = config_.kernel + ": " + error;
+        return false;
+      }
+    }
+    current_ = 0;
+    cpu_->set_state(vms_[0].state);
+    board_->mmu.flush(true);
+    vms_[0].monitor->attach();
+    if (vms_.size() > 1) board_->scheduler.schedule(switch_timer_, board_->scheduler.now() + kTimeSlice);
+    return true;
   }
-  if (trap_) {
-    if (trap_->boot(image, error)) return true;
-    error = config_.kernel + ": " + error;
-    return false;
-  }
-  if (pv_) {
-    if (pv_->boot(image, error)) return true;
-    error = config_.kernel + ": " + error;
-    return false;
-  }
+  if (!read_boot_image(image, config_.append, error)) return false;
   if (kvm_) return kvm_->boot(image, error);  // its error names the host's KVM, not the kernel
   const devices::MultibootResult r = devices::load_multiboot(image, board_->memory);
   if (!r.ok) {
@@ -257,26 +338,61 @@ void Machine::schedule_input() {
 }
 
 void Machine::deliver_input() {
-  if (pv_) {  // the paravirtual console: a ring, one byte at a time as for a UART
-    if (!serial_input_.empty() && pv_->console_ready()) {
-      pv_->console_receive(uint8_t(serial_input_.front()));
+  // Under a VMM the guest's console is the first VM's (its COM1, or the
+  // paravirtual console ring).
+  if (!serial_input_.empty()) {
+    const uint8_t next = uint8_t(serial_input_.front());
+    if (!vms_.empty() ? vms_[0].monitor->console_ready() : board_input_->ready(board_->com1)) {
+      if (!vms_.empty()) vms_[0].monitor->console_receive(next);
+      else board_input_->deliver(board_->com1, next);
       serial_input_.erase(0, 1);
     }
-    schedule_input();
-    return;
-  }
-  // Under a VMM the guest's console is its VM's COM1.
-  devices::Uart& uart = trap_ ? trap_->com1() : hvm_ ? hvm_->com1() : board_->com1;
-  const devices::UartStatus com1 = uart.status();
-  const bool listening = (com1.ier & 0x01) || com1.lsr_reads != lsr_reads_at_delivery_;
-  if (!serial_input_.empty() && com1.rx_count == 0 && listening) {
-    uart.receive(uint8_t(serial_input_.front()));
-    serial_input_.erase(0, 1);
-    lsr_reads_at_delivery_ = uart.status().lsr_reads;
   }
   if (!keyboard_input_.empty() && board_->keyboard.type_text(keyboard_input_.substr(0, 1)) == 1)
     keyboard_input_.erase(0, 1);
   schedule_input();
+}
+
+// Several VMs: the VMM gives the CPU to the next VM when the time slice is
+// over or the running VM has powered off (never with an injected event
+// still pending: it belongs to this VM's state).
+void Machine::maybe_switch_vm() {
+  if (vms_.size() < 2 || cpu_->injection_pending()) return;
+  if (!switch_due_ && !vms_[current_].exited) return;
+  switch_due_ = false;
+  for (size_t k = 1; k < vms_.size(); ++k) {
+    const size_t next = (current_ + k) % vms_.size();
+    if (!vms_[next].exited) return switch_to(next);
+  }
+}
+
+// The running VM halted: another VM that can run gets the CPU now.
+bool Machine::switch_to_waiting_vm() {
+  if (vms_.size() < 2 || cpu_->injection_pending()) return false;
+  for (size_t k = 1; k < vms_.size(); ++k) {
+    const size_t next = (current_ + k) % vms_.size();
+    const VmSlot& vm = vms_[next];
+    if (!vm.exited && (!vm.state.halted || vm.monitor->wants_cpu())) {
+      switch_to(next);
+      return true;
+    }
+  }
+  return false;
+}
+
+// A world switch between VMs: the outgoing VM's CPU state is kept, the
+// incoming one's loaded, and the TLB emptied (no address-space tags here).
+void Machine::switch_to(size_t vm) {
+  VmSlot& out = vms_[current_];
+  out.state = cpu_->state();
+  out.monitor->detach();
+  log_.emit(trace::EventKind::VmSwitch, trace::VirtualTime{now(), now()}, current_ + 1, vm + 1,
+            out.exited ? 2 : out.state.halted ? 1 : 0);
+  current_ = vm;
+  cpu_->set_state(vms_[vm].state);
+  board_->mmu.flush(true);
+  vms_[vm].monitor->attach();
+  ++vm_switches_;
 }
 
 // Run the CPU up to the next timer deadline, fire what is due, repeat. While
@@ -292,6 +408,7 @@ MachineStop Machine::run(uint64_t max_instructions) {
     if (exit_requested_) return MachineStop::GuestExit;
     if (reset_requested_) reset();
     if (stop_requested_) return MachineStop::Requested;
+    maybe_switch_vm();
     const uint64_t t = now();
     if (t >= end) return MachineStop::Budget;
     const uint64_t deadline = sched.next_deadline();
@@ -306,10 +423,12 @@ MachineStop Machine::run(uint64_t max_instructions) {
     switch (stop) {
       case cpu::RunStop::Budget: break;
       case cpu::RunStop::Halted: {
+        if (switch_to_waiting_vm()) break;
         // Deadlines may have moved while the CPU ran (a device scheduled
-        // one): sleep only until the earliest now pending.
+        // one): sleep only until the earliest now pending. With several
+        // VMs another one's device may wake it.
         const uint64_t wake = std::min(end, sched.next_deadline());
-        const bool can_wake = cpu_->state().eflags & cpu::flag::IF;
+        const bool can_wake = (cpu_->state().eflags & cpu::flag::IF) || vms_.size() > 1;
         if (wake == devices::Scheduler::kNever || !can_wake) return MachineStop::Idle;
         if (wake > now()) {
           idle_skipped_ += wake - now();
@@ -322,9 +441,11 @@ MachineStop Machine::run(uint64_t max_instructions) {
       case cpu::RunStop::Requested:
       case cpu::RunStop::Hook:
       case cpu::RunStop::VmExit:  // (non-root mode is entered only by a VMM that handles its exits)
-        if (hvm_ && stop == cpu::RunStop::VmExit && !hvm_->handle_exit()) return MachineStop::Unsupported;
-        if (trap_ && trap_->failure()) return MachineStop::Unsupported;
-        if (pv_ && pv_->failure()) return MachineStop::Unsupported;
+        if (!vms_.empty()) {
+          VmMonitor& vmm = *vms_[current_].monitor;
+          if (stop == cpu::RunStop::VmExit && !vmm.handle_exit()) return MachineStop::Unsupported;
+          if (vmm.failure()) return MachineStop::Unsupported;
+        }
         break;  // the flags above say why
     }
   }

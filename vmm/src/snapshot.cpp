@@ -14,6 +14,7 @@
 #include "board.h"
 #include "cpu_state_io.h"
 #include "virtscope/vmm/machine.h"
+#include "serial_input.h"
 
 namespace vs::vmm {
 
@@ -106,7 +107,7 @@ void load_ram(StateReader& r, uint8_t* ram, uint32_t size) {
 }  // namespace
 
 bool Machine::save(const std::string& path, std::string& error) const {
-  if (trap_ || hvm_) {
+  if (!vms_.empty() || kvm_) {
     error = "snapshots of a machine running a VMM are not supported yet";
     return false;
   }
@@ -126,7 +127,7 @@ bool Machine::save(const std::string& path, std::string& error) const {
   m.boolean(exit_requested_);
   m.u32(uint32_t(exit_status_));
   m.boolean(board_->a20.enabled());
-  m.u64(lsr_reads_at_delivery_);
+  m.u64(board_input_->lsr_reads_at_delivery);
   save_cpu_state(section("cpu"), cpu_->state(), cpu_->instructions());
   save_mmu(section("mmu"), board_->mmu.save_state());
   board_->scheduler.save(section("scheduler"));
@@ -281,7 +282,7 @@ bool Machine::load_sections(const std::map<std::string, std::span<const uint8_t>
   exit_requested_ = r->boolean();
   exit_status_ = int(r->u32());
   const bool a20 = r->boolean();
-  lsr_reads_at_delivery_ = r->u64();
+  board_input_->lsr_reads_at_delivery = r->u64();
   if (!check("machine")) return false;
 
   cpu::CpuState s;

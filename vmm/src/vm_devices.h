@@ -11,6 +11,7 @@
 #include "virtscope/devices/pit.h"
 #include "virtscope/devices/scheduler.h"
 #include "virtscope/devices/uart.h"
+#include "serial_input.h"
 
 namespace vs::vmm {
 
@@ -37,6 +38,10 @@ struct VmDevices {
   devices::Pit pit;
   devices::Uart com1;
   devices::DebugExit debug_exit;
+  SerialInputGate input;  // host input into com1
+
+  bool console_ready() const { return input.ready(com1); }
+  void console_receive(uint8_t byte) { input.deliver(com1, byte); }
 };
 
 }  // namespace vs::vmm

@@ -4,11 +4,11 @@
 
 namespace vs::vmm {
 
-devices::MultibootResult load_into_vm(const devices::MultibootImage& image, devices::PhysicalMemory& host,
+devices::MultibootResult load_into_vm(const devices::MultibootImage& image, const VmmHost& host,
                                       uint32_t guest_ram) {
   devices::PhysicalMemory staging(guest_ram);
   devices::MultibootResult r = devices::load_multiboot(image, staging);
-  if (r.ok) std::memcpy(host.ram() + kGuestBase, staging.ram(), guest_ram);
+  if (r.ok) std::memcpy(host.memory.ram() + host.guest_base(), staging.ram(), guest_ram);
   return r;
 }
 

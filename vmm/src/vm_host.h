@@ -31,6 +31,15 @@ struct VmmHost {
   // of the host OS, so every I/O request takes the extra hop through the
   // host kernel (MachineConfig::hosted).
   bool hosted = false;
+  // Where this VM's part of host RAM starts: the VMM's own pages for it
+  // from `base`, the VM's RAM from base + kGuestBase. Several VMs on one
+  // machine get consecutive parts (MachineConfig::vms).
+  uint32_t base = 0;
+  unsigned vm = 1;  // the VM's number in events (trace::Event's vm field)
+
+  uint32_t guest_base() const { return base + kGuestBase; }  // host-physical of guest-physical 0
+  uint32_t at(uint32_t offset) const { return base + offset; }  // host-physical of a VMM page
+  uint8_t* host(uint32_t offset) const { return memory.ram() + base + offset; }
 };
 
 // One I/O request reaching the VM's device model: an IoRequest event that
@@ -50,7 +59,7 @@ void serve_port_io(const VmmHost& host, TrapStats& stats, devices::PortBus& port
 // Places a Multiboot kernel in the VM's RAM (`guest_ram` bytes from
 // kGuestBase): the loader fills a guest-physical memory of its own, whose
 // bytes then become the VM's RAM.
-devices::MultibootResult load_into_vm(const devices::MultibootImage& image, devices::PhysicalMemory& host,
+devices::MultibootResult load_into_vm(const devices::MultibootImage& image, const VmmHost& host,
                                       uint32_t guest_ram);
 
 }  // namespace vs::vmm

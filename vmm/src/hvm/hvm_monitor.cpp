@@ -13,7 +13,7 @@ using cpu::VmxExitReason;
 HvmMonitor::HvmMonitor(Host host, uint32_t guest_ram_bytes, bool shadow_paging)
     : host_(host),
       guest_ram_(guest_ram_bytes),
-      guest_(host.memory.ram(), kGuestBase, guest_ram_bytes),
+      guest_(host.memory.ram(), host.guest_base(), guest_ram_bytes),
       linear_(guest_, host.log),
       devices_(host.scheduler, host.log, [this](bool level) { intr_changed(level); }, host.guest_exit,
                host.serial_out) {
@@ -25,7 +25,7 @@ HvmMonitor::HvmMonitor(Host host, uint32_t guest_ram_bytes, bool shadow_paging)
   // The shadow's tables take the pages below the VM's RAM that nested
   // paging would use; no hole: the guest keeps its whole linear space.
   shadow_ = std::make_unique<ShadowMmu>(host, guest_, linear_, paging_, stats_,
-                                        ShadowMmu::Pool{kNestedTables, (kGuestBase - kNestedTables) / 0x1000, 0});
+                                        ShadowMmu::Pool{host.at(kNestedTables), (kGuestBase - kNestedTables) / 0x1000, 0});
   // The guest's system calls never exit; the VMM counts them from the CPU's
   // events (hvm_shadow.cpp: a delivery the shadow interrupted counts once).
   syscalls_ = host.log.subscribe(trace::KindSet::of({trace::EventKind::Interrupt}),
@@ -41,7 +41,7 @@ HvmMonitor::~HvmMonitor() {
 // writable and executable.
 void HvmMonitor::build_nested_tables() {
   uint8_t* ram = host_.memory.ram();
-  uint32_t next = kNestedTables;
+  uint32_t next = host_.at(kNestedTables);
   auto table = [&]() {
     const uint32_t at = next;
     next += 0x1000;
@@ -60,14 +60,13 @@ void HvmMonitor::build_nested_tables() {
       pde = table() | mmu::nested_entry::kRights;
       set(pd, pdi, pde);
     }
-    set(uint32_t(pde & mmu::nested_entry::kFrame), pti, uint64_t(kGuestBase + gpa) | mmu::nested_entry::kRights);
+    set(uint32_t(pde & mmu::nested_entry::kFrame), pti, uint64_t(host_.guest_base() + gpa) | mmu::nested_entry::kRights);
   }
-  host_.mmu.set_nested(mmu::NestedPaging{pml4});
-  host_.mmu.flush_nested();
+  nested_root_ = pml4;
 }
 
-bool HvmMonitor::boot(const devices::MultibootImage& image, std::string& error) {
-  const devices::MultibootResult r = load_into_vm(image, host_.memory, guest_ram_);
+bool HvmMonitor::boot(const devices::MultibootImage& image, CpuState& s, std::string& error) {
+  const devices::MultibootResult r = load_into_vm(image, host_, guest_ram_);
   if (!r.ok) {
     error = r.error;
     return false;
@@ -75,16 +74,33 @@ bool HvmMonitor::boot(const devices::MultibootImage& image, std::string& error) 
   if (!shadow_) build_nested_tables();
   // The guest starts as Multiboot says (§3.2): flat protected mode, paging
   // and interrupts off, at ring 0: its own state, untouched by the VMM.
-  CpuState s;
+  s = CpuState{};
   cpu::enter_flat_protected_mode(s, r.entry);
   s.gpr[cpu::EAX] = 0x2BADB002;
   s.gpr[cpu::EBX] = r.info;
   if (shadow_) start_shadow(s);
-  host_.cpu.set_state(s);
+  return true;
+}
+
+// VM entry with this VM's controls, and its nested tables (VMCS fields on
+// real VT-x: each VM has its own VMCS, loaded with VMPTRLD).
+void HvmMonitor::attach() {
+  attached_ = true;
+  if (nested_root_) {
+    host_.mmu.set_nested(mmu::NestedPaging{nested_root_});
+    host_.mmu.flush_nested();
+  }
   host_.cpu.set_interrupt_controller(this);
   host_.cpu.enter_non_root(controls_);
-  host_.log.set_context(1, 0);
-  return true;
+  host_.log.set_context(host_.vm, 0);
+  host_.cpu.set_irq(pic_intr_ && !waiting_for_window_ && !(shadow_ && shadow_->stepping()));
+}
+
+void HvmMonitor::detach() {
+  attached_ = false;
+  host_.cpu.set_irq(false);
+  host_.cpu.leave_non_root();
+  host_.mmu.set_nested(std::nullopt);
 }
 
 // The VM's PIC drives the CPU's INTR pin, except while the VMM holds an
@@ -92,7 +108,7 @@ bool HvmMonitor::boot(const devices::MultibootImage& image, std::string& error) 
 void HvmMonitor::intr_changed(bool level) {
   pic_intr_ = level;
   // Nor while a traced page-table write is single-stepped (hvm_shadow.cpp).
-  if (!waiting_for_window_ && !(shadow_ && shadow_->stepping())) host_.cpu.set_irq(level);
+  if (attached_ && !waiting_for_window_ && !(shadow_ && shadow_->stepping())) host_.cpu.set_irq(level);
 }
 
 void HvmMonitor::count(ExitReason reason, uint32_t qualification, const CpuState& s) {

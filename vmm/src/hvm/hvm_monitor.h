@@ -23,6 +23,7 @@
 #include "../shadow/shadow_mmu.h"
 #include "../vm_devices.h"
 #include "../vm_host.h"
+#include "../vm_monitor.h"
 #include "virtscope/cpu/cpu.h"
 #include "virtscope/cpu/vmx.h"
 #include "virtscope/devices/loaders.h"
@@ -32,7 +33,7 @@
 
 namespace vs::vmm {
 
-class HvmMonitor final : public cpu::InterruptController {
+class HvmMonitor final : public VmMonitor, public cpu::InterruptController {
  public:
   static constexpr uint32_t kNestedTables = 0x100000;  // host-physical: the nested tables from here
   using Host = VmmHost;
@@ -41,17 +42,21 @@ class HvmMonitor final : public cpu::InterruptController {
   HvmMonitor(Host host, uint32_t guest_ram_bytes, bool shadow_paging = false);
   ~HvmMonitor();
 
-  bool boot(const devices::MultibootImage& image, std::string& error);
-  // The CPU stopped with RunStop::VmExit: handle the exit; false when the VMM
-  // cannot (failure() says why).
-  bool handle_exit();
+  // VmMonitor. The guest starts as Multiboot says, at ring 0 in non-root
+  // mode; handle_exit() serves a VM exit.
+  bool boot(const devices::MultibootImage& image, cpu::CpuState& initial, std::string& error) override;
+  void attach() override;
+  void detach() override;
+  bool handle_exit() override;
+  bool wants_cpu() const override { return pic_intr_; }
+  bool console_ready() const override { return devices_.console_ready(); }
+  void console_receive(uint8_t byte) override { devices_.console_receive(byte); }
 
-  const TrapStats& stats() const { return stats_; }
+  const TrapStats& stats() const override { return stats_; }
   // hvm-shadow: the guest's virtual CR0/CR3/CR4 (under nested paging the
   // real ones are the guest's).
   const GuestPaging& virtual_paging() const { return paging_; }
-  devices::Uart& com1() { return devices_.com1; }  // the guest's console
-  const char* failure() const { return failure_.empty() ? nullptr : failure_.c_str(); }
+  const char* failure() const override { return failure_.empty() ? nullptr : failure_.c_str(); }
   uint8_t acknowledge() override { return devices_.pic.acknowledge(); }
 
  private:
@@ -89,6 +94,8 @@ class HvmMonitor final : public cpu::InterruptController {
   cpu::VmxControls controls_;
   TrapStats stats_;
   std::string failure_;
+  uint32_t nested_root_ = 0;  // host-physical: the nested PML4 (nested paging only)
+  bool attached_ = false;     // the VM is on the real CPU
   bool pic_intr_ = false;
   bool waiting_for_window_ = false;  // an interrupt is held until the guest sets IF
   // The event last injected, and the guest state it was injected into: under

@@ -58,6 +58,7 @@ void HvmMonitor::start_shadow(CpuState& s) {
 // Interrupt fields: vector, source (1 = INT n), eip, cs. Only the guest's
 // user-mode INT 0x80 counts, and a later event of any kind ends its claim.
 void HvmMonitor::count_syscall(const trace::Event& e) {
+  if (!attached_) return;  // another VM's
   const bool syscall = e.arg[0] == kSyscallVector && e.arg[1] == 1 && (e.arg[3] & 3) == 3;
   syscall_ = {syscall, uint32_t(e.arg[2])};
   if (syscall) ++stats_.syscalls;

@@ -70,7 +70,7 @@ int32_t PvMonitor::set_trap_table(uint32_t table) {
   if (real_syscall_gate_)  // a 32-bit trap gate (type 0xF), DPL 3 (SDM Vol. 3A §6.11)
     gate = (sys.address & 0xFFFF) | uint64_t(sys.cs) << 16 | uint64_t(0xEF) << 40 |
            uint64_t(sys.address >> 16) << 48;
-  std::memcpy(host_.memory.ram() + kRealIdt + 0x80 * 8, &gate, 8);
+  std::memcpy(host_.host(kRealIdt) + 0x80 * 8, &gate, 8);
   host_.cpu.flush_tlb();
   return 0;
 }
@@ -115,7 +115,7 @@ int32_t PvMonitor::set_gdt(uint32_t table, uint32_t entries) {
     }
     e |= uint64_t(1) << 40;  // accessed: the CPU need not write the read-only table
   }
-  uint8_t* real = host_.memory.ram() + kRealGdt;
+  uint8_t* real = host_.host(kRealGdt);
   std::memset(real, 0, (kTssSelector >> 3) * 8);
   std::memcpy(real + 8, d.data() + 1, (entries - 1) * 8);
   return 0;
@@ -124,7 +124,7 @@ int32_t PvMonitor::set_gdt(uint32_t table, uint32_t entries) {
 int32_t PvMonitor::stack_switch(uint16_t ss, uint32_t esp) {
   cpu::Segment seg;
   if ((ss & 3) != 1 || !real_segment(ss, seg) || (seg.attr & 0x18) != 0x10) return -EINVAL;
-  uint8_t* tss = host_.memory.ram() + kRealTss;
+  uint8_t* tss = host_.host(kRealTss);
   const uint32_t ss32 = ss;
   std::memcpy(tss + 12, &esp, 4);
   std::memcpy(tss + 16, &ss32, 4);
@@ -223,7 +223,7 @@ int32_t PvMonitor::event_channel_op(uint32_t cmd, uint32_t op) {
 // The console backend: everything the guest produced goes to the VM's
 // console output. A ring whose indices make no sense is emptied.
 void PvMonitor::drain_console() {
-  auto* ring = reinterpret_cast<pv_console_ring*>(host_.memory.ram() + kGuestBase + console_gpa_);
+  auto* ring = reinterpret_cast<pv_console_ring*>(host_.memory.ram() + host_.guest_base() + console_gpa_);
   const uint32_t prod = ring->out_prod;
   if (prod - ring->out_cons > sizeof ring->out) ring->out_cons = prod;
   record_io_request(host_, stats_, console_port_, prod - ring->out_cons, false);

@@ -30,9 +30,9 @@ uint32_t descriptor_limit(uint64_t d) {
 PvMonitor::PvMonitor(VmmHost host, uint32_t guest_ram_bytes)
     : host_(host),
       guest_ram_(guest_ram_bytes),
-      machine_(host.memory.ram(), 0, kGuestBase + guest_ram_bytes),
+      machine_(host.memory.ram(), 0, host.guest_base() + guest_ram_bytes),
       linear_(machine_, host.log),
-      frames_(host.memory.ram(), kGuestBase, guest_ram_bytes, kHoleTable | kPresent | kWritable) {
+      frames_(host.memory.ram(), host.guest_base(), guest_ram_bytes, host.at(kHoleTable) | kPresent | kWritable) {
   timer_ = host.scheduler.add("pv-timer", [this] { tick(); });
 }
 
@@ -47,18 +47,18 @@ GuestPaging PvMonitor::paging() const {
 // the start-info, shared-info and console pages in its low memory, boot page tables that map the domain 1:1 from
 // linear 0, and the hypervisor's hole, then the kernel entered at ring 1
 // with paging on and events masked.
-bool PvMonitor::boot(const devices::MultibootImage& image, std::string& error) {
+bool PvMonitor::boot(const devices::MultibootImage& image, CpuState& s, std::string& error) {
   if (guest_ram_ < (4u << 20) || guest_ram_ > (128u << 20)) {
     error = "the pv VMM runs domains of 4 to 128 MiB";
     return false;
   }
-  const devices::MultibootResult r = load_into_vm(image, host_.memory, guest_ram_);
+  const devices::MultibootResult r = load_into_vm(image, host_, guest_ram_);
   if (!r.ok) {
     error = r.error;
     return false;
   }
   uint8_t* ram = host_.memory.ram();
-  uint8_t* guest = ram + kGuestBase;
+  uint8_t* guest = ram + host_.guest_base();
   // Low memory the kernel maps but never allocates (below the Multiboot
   // information at 0x9000; page 0 stays the null page).
   const uint32_t start_info = 0x1000, shared = 0x2000;
@@ -73,16 +73,16 @@ bool PvMonitor::boot(const devices::MultibootImage& image, std::string& error) {
   info.shared_info = shared;
   info.console_ring = console_gpa_;
   info.console_port = console_port_;
-  info.machine_base = kGuestBase;
+  info.machine_base = host_.guest_base();
   std::memcpy(guest + start_info, &info, sizeof info);
 
   // The hole: GDT, IDT and TSS, read-only to the guest (ring 1 is
   // supervisor, so CR0.WP makes that hold for it).
-  auto* hole = reinterpret_cast<uint32_t*>(ram + kHoleTable);
+  auto* hole = reinterpret_cast<uint32_t*>(host_.host(kHoleTable));
   std::memset(hole, 0, 0x1000);
-  for (uint32_t i = 0; i < 4; ++i) hole[i] = (kRealGdt + i * 0x1000) | kPresent;
-  std::memset(ram + kRealGdt, 0, 0x4000);
-  auto* gdt = reinterpret_cast<uint64_t*>(ram + kRealGdt);
+  for (uint32_t i = 0; i < 4; ++i) hole[i] = host_.at(kRealGdt + i * 0x1000) | kPresent;
+  std::memset(host_.host(kRealGdt), 0, 0x4000);
+  auto* gdt = reinterpret_cast<uint64_t*>(host_.host(kRealGdt));
   // Until the guest registers its own: flat ring-1 code (0x08) and data (0x10), limit below the hole.
   const uint64_t limit = (kHoleBase >> 12) - 1;
   const uint64_t flat = (limit & 0xFFFF) | ((limit >> 16) & 0xF) << 48 | uint64_t(0xC) << 52;
@@ -93,21 +93,21 @@ bool PvMonitor::boot(const devices::MultibootImage& image, std::string& error) {
   gdt[kTssSelector >> 3] = 103 | uint64_t(tss_linear & 0xFFFFFF) << 16 | uint64_t(0x8B) << 40 |
                            uint64_t(tss_linear >> 24) << 56;
   const uint16_t iomap = 104;
-  std::memcpy(ram + kRealTss + 102, &iomap, 2);
+  std::memcpy(host_.host(kRealTss) + 102, &iomap, 2);
 
   // Boot tables: linear [0, RAM) -> machine kGuestBase + the same offset.
-  auto* dir = reinterpret_cast<uint32_t*>(ram + kBootDirectory);
+  auto* dir = reinterpret_cast<uint32_t*>(host_.host(kBootDirectory));
   std::memset(dir, 0, 0x1000);
   for (uint32_t t = 0; t < guest_ram_ >> 22; ++t) {
-    auto* table = reinterpret_cast<uint32_t*>(ram + kBootTables + t * 0x1000);
-    for (uint32_t i = 0; i < 1024; ++i) table[i] = (kGuestBase + (t << 22) + (i << 12)) | kPresent | kWritable;
-    dir[t] = (kBootTables + t * 0x1000) | kPresent | kWritable;
+    auto* table = reinterpret_cast<uint32_t*>(host_.host(kBootTables + t * 0x1000));
+    for (uint32_t i = 0; i < 1024; ++i) table[i] = (host_.guest_base() + (t << 22) + (i << 12)) | kPresent | kWritable;
+    dir[t] = host_.at(kBootTables + t * 0x1000) | kPresent | kWritable;
   }
-  dir[FrameTable::kHypervisorSlot] = kHoleTable | kPresent | kWritable;
+  dir[FrameTable::kHypervisorSlot] = host_.at(kHoleTable) | kPresent | kWritable;
 
-  CpuState s;
+  s = CpuState{};
   s.cr0 = cpu::cr0::PE | cpu::cr0::PG | cpu::cr0::WP | cpu::cr0::ET;
-  s.cr3 = kBootDirectory;
+  s.cr3 = host_.at(kBootDirectory);
   s.gdtr = {kHoleBase, 0x1FFF};
   s.idtr = {kHoleBase + 0x2000, 0x7FF};  // all gates absent but the system call's: the hooks see the rest
   s.eflags = cpu::flag::kFixed1 | cpu::flag::IF;  // the real IF stays on: the guest's is upcall_mask
@@ -120,19 +120,28 @@ bool PvMonitor::boot(const devices::MultibootImage& image, std::string& error) {
   for (unsigned seg : {cpu::SS, cpu::DS, cpu::ES, cpu::FS, cpu::GS}) real_segment(0x11, s.seg[seg]);
   s.tr = {kTssSelector, tss_linear, 103, 0x8B};
   s.ldtr = {};
-  host_.cpu.set_state(s);
-  host_.mmu.flush(true);
+  return true;
+}
+
+void PvMonitor::attach() {
+  attached_ = true;
   host_.cpu.set_hooks(this);
   host_.cpu.set_interrupt_controller(this);
-  host_.log.set_context(1, 0);
-  return true;
+  host_.log.set_context(host_.vm, 0);
+  host_.cpu.set_irq(raised_ != 0);
+}
+
+void PvMonitor::detach() {
+  attached_ = false;
+  host_.cpu.set_irq(false);
+  host_.cpu.set_hooks(nullptr);
 }
 
 bool PvMonitor::real_segment(uint16_t selector, cpu::Segment& out) const {
   const uint32_t index = selector >> 3;
   if (index == 0 || index * 8 + 7 > 0x1FFF) return false;
   uint64_t d;
-  std::memcpy(&d, host_.memory.ram() + kRealGdt + index * 8, 8);
+  std::memcpy(&d, host_.host(kRealGdt) + index * 8, 8);
   if (!((d >> 47) & 1) || !((d >> 44) & 1)) return false;
   out.selector = uint16_t((selector & ~3u) | ((d >> 45) & 3));
   out.base = descriptor_base(d);
@@ -153,7 +162,7 @@ void PvMonitor::tick() {
 
 void PvMonitor::raise(unsigned source) {
   raised_ |= source;
-  host_.cpu.set_irq(true);
+  if (attached_) host_.cpu.set_irq(true);
 }
 
 uint8_t PvMonitor::acknowledge() {
@@ -175,12 +184,12 @@ void PvMonitor::deliver_upcall_if_due(CpuState& s) {
 
 bool PvMonitor::console_ready() const {
   if (!events_ || events_->masked(console_port_)) return false;
-  const auto* ring = reinterpret_cast<const pv_console_ring*>(host_.memory.ram() + kGuestBase + console_gpa_);
+  const auto* ring = reinterpret_cast<const pv_console_ring*>(host_.memory.ram() + host_.guest_base() + console_gpa_);
   return ring->in_prod - ring->in_cons < sizeof ring->in;
 }
 
 void PvMonitor::console_receive(uint8_t byte) {
-  auto* ring = reinterpret_cast<pv_console_ring*>(host_.memory.ram() + kGuestBase + console_gpa_);
+  auto* ring = reinterpret_cast<pv_console_ring*>(host_.memory.ram() + host_.guest_base() + console_gpa_);
   ring->in[ring->in_prod % sizeof ring->in] = char(byte);
   ++ring->in_prod;
   record_io_request(host_, stats_, console_port_, byte, true);
@@ -201,8 +210,8 @@ bool PvMonitor::bounce(CpuState& s, uint8_t vector, bool has_error, uint32_t err
   cpu::Segment ss = s.seg[cpu::SS];
   if (s.cpl == 3) {
     uint32_t esp1 = 0, ss1 = 0;
-    std::memcpy(&esp1, host_.memory.ram() + kRealTss + 12, 4);
-    std::memcpy(&ss1, host_.memory.ram() + kRealTss + 16, 4);
+    std::memcpy(&esp1, host_.host(kRealTss) + 12, 4);
+    std::memcpy(&ss1, host_.host(kRealTss) + 16, 4);
     if (!real_segment(uint16_t(ss1), ss)) return false;
     frame[n++] = s.seg[cpu::SS].selector;
     frame[n++] = esp;

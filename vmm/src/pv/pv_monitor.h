@@ -22,6 +22,7 @@
 #include "frame_table.h"
 #include "../shadow/guest_memory.h"
 #include "../vm_host.h"
+#include "../vm_monitor.h"
 #include "virtscope/cpu/cpu.h"
 #include "virtscope/devices/loaders.h"
 #include "virtscope/devices/scheduler.h"
@@ -30,7 +31,7 @@
 
 namespace vs::vmm {
 
-class PvMonitor final : public cpu::CpuHooks, public cpu::InterruptController {
+class PvMonitor final : public VmMonitor, public cpu::CpuHooks, public cpu::InterruptController {
  public:
   // Host-physical layout below kGuestBase: the VMM's 4 MiB hole (its page
   // table, the real GDT, IDT and TSS) and the boot page tables.
@@ -47,13 +48,16 @@ class PvMonitor final : public cpu::CpuHooks, public cpu::InterruptController {
   PvMonitor(VmmHost host, uint32_t guest_ram_bytes);
   ~PvMonitor() override;
 
-  bool boot(const devices::MultibootImage& image, std::string& error);
-
-  const TrapStats& stats() const { return stats_; }
-  const char* failure() const { return failure_.empty() ? nullptr : failure_.c_str(); }
+  // VmMonitor.
+  bool boot(const devices::MultibootImage& image, cpu::CpuState& initial, std::string& error) override;
+  void attach() override;
+  void detach() override;
+  bool wants_cpu() const override { return raised_ || (events_ && events_->upcall_due()); }
+  const TrapStats& stats() const override { return stats_; }
+  const char* failure() const override { return failure_.empty() ? nullptr : failure_.c_str(); }
   // The guest's console input: the ring has room and the guest listens.
-  bool console_ready() const;
-  void console_receive(uint8_t byte);
+  bool console_ready() const override;
+  void console_receive(uint8_t byte) override;
 
   // cpu::CpuHooks: every exception and interrupt reaches the VMM first.
   cpu::HookAction on_exception(uint8_t vector, bool has_error, uint32_t error_code) override;
@@ -116,6 +120,7 @@ class PvMonitor final : public cpu::CpuHooks, public cpu::InterruptController {
   devices::Scheduler::Id timer_;
   // The VMM's interrupt line: why it is raised (bits: 1 timer, 2 console input).
   unsigned raised_ = 0;
+  bool attached_ = false;  // the domain is on the real CPU
   unsigned acknowledged_ = 0;
 };
 

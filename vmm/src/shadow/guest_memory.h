@@ -21,6 +21,7 @@ class GuestPhysical final : public cpu::MemoryBus {
   void write(uint32_t, unsigned, uint32_t) override {}
   uint32_t size() const { return size_; }
   bool contains(uint32_t gpa) const { return gpa < size_; }
+  uint32_t base() const { return base_; }  // host-physical of guest-physical 0
 
  private:
   uint8_t* ram_;  // host RAM at host-physical 0

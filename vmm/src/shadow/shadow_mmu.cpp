@@ -51,7 +51,7 @@ ShadowMmu::FaultResult ShadowMmu::page_fault(cpu::CpuState& s, uint32_t linear, 
   // first write comes back here to set it.
   const bool writable = (!code || write) && !traced_.count(guest_page) &&
                         (!paging_.enabled() || ((w.writable || (write && !q.user)) && (w.dirty || write)));
-  const uint32_t host_phys = kGuestBase + (w.phys & ~0xFFFu);
+  const uint32_t host_phys = guest_.base() + (w.phys & ~0xFFFu);
   if (!shadow_.map(linear, host_phys, writable, w.user)) {
     flush();
     if (!shadow_.map(linear, host_phys, writable, w.user)) return {Fault::PoolExhausted};

@@ -45,7 +45,7 @@ void ShadowMmu::trace_page(uint32_t page, bool directory, uint32_t pde_index) {
   const auto m = mappings_.find(page);
   if (m == mappings_.end()) return;
   for (const Mapping& at : m->second) {
-    shadow_.map(at.linear, kGuestBase + page, false, at.user);
+    shadow_.map(at.linear, guest_.base() + page, false, at.user);
     mmu_.invalidate_page(at.linear);
   }
   cpu_.flush_tlb();
@@ -61,7 +61,7 @@ void ShadowMmu::remember_mapping(uint32_t page, uint32_t linear, bool user) {
 bool ShadowMmu::traced_write(CpuState& s, uint32_t linear, uint32_t gpa, bool user) {
   if (!traced_.count(gpa & ~0xFFFu)) return false;
   stepping_ = {true, linear, gpa, user};
-  shadow_.map(linear, kGuestBase + (gpa & ~0xFFFu), true, user);
+  shadow_.map(linear, guest_.base() + (gpa & ~0xFFFu), true, user);
   mmu_.invalidate_page(linear);
   cpu_.flush_tlb();
   s.eflags |= cpu::flag::TF;
@@ -76,7 +76,7 @@ void ShadowMmu::finish_traced_write(CpuState& s) {
   stepping_ = {};
   s.eflags &= ~cpu::flag::TF;
   const uint32_t page = step.gpa & ~0xFFFu;
-  shadow_.map(step.linear, kGuestBase + page, false, step.user);
+  shadow_.map(step.linear, guest_.base() + page, false, step.user);
   mmu_.invalidate_page(step.linear);
   // Which entry changed: the store's address within the table (entries are
   // 4-byte aligned). Drop the shadow entries built from it.

@@ -62,7 +62,7 @@ bool needs_callout(const cpu::InstructionInfo& info, const uint8_t* b) {
 void TrapMonitor::translate_kernel(const std::vector<uint8_t>& elf) {
   const uint32_t shoff = read_le<uint32_t>(elf, 32);
   const uint16_t shentsize = read_le<uint16_t>(elf, 46), shnum = read_le<uint16_t>(elf, 48);
-  uint8_t* ram = host_.memory.ram() + kGuestBase;
+  uint8_t* ram = host_.memory.ram() + host_.guest_base();
   for (unsigned i = 0; i < shnum; ++i) {
     const size_t sh = shoff + size_t(i) * shentsize;
     // SHT_PROGBITS (1) with SHF_ALLOC (2) and SHF_EXECINSTR (4): code the
@@ -95,10 +95,10 @@ void TrapMonitor::translate_kernel(const std::vector<uint8_t>& elf) {
 // A guest write to a page holding translations: put the original code back
 // and forget them; the page is then ordinary writable memory.
 void TrapMonitor::drop_translations(uint32_t page) {
-  uint8_t* ram = host_.memory.ram() + kGuestBase;
+  uint8_t* ram = host_.memory.ram() + host_.guest_base();
   for (auto it = sites_.lower_bound(page); it != sites_.end() && it->first < page + 0x1000;) {
     std::memcpy(ram + it->first, it->second.bytes, it->second.length);
-    host_.cpu.invalidate_code(kGuestBase + it->first, it->second.length);
+    host_.cpu.invalidate_code(host_.guest_base() + it->first, it->second.length);
     it = sites_.erase(it);
   }
   translated_pages_.erase(page);

@@ -50,9 +50,9 @@ uint64_t compress(uint64_t d) {
 
 TrapMonitor::TrapMonitor(Host host, uint32_t guest_ram_bytes, bool binary_translation)
     : host_(host),
-      guest_(host.memory.ram(), kGuestBase, guest_ram_bytes),
+      guest_(host.memory.ram(), host.guest_base(), guest_ram_bytes),
       linear_(guest_, host.log),
-      shadow_(host, guest_, linear_, vcpu_.paging, stats_, {kPoolFirst, (kGuestBase - kPoolFirst) / 0x1000, kHoleTable}),
+      shadow_(host, guest_, linear_, vcpu_.paging, stats_, {host.at(kPoolFirst), (kGuestBase - kPoolFirst) / 0x1000, host.at(kHoleTable)}),
       devices_(host.scheduler, host.log,
                [this](bool level) {
                  pic_intr_ = level;
@@ -73,8 +73,8 @@ TrapMonitor::TrapMonitor(Host host, uint32_t guest_ram_bytes, bool binary_transl
 
 TrapMonitor::~TrapMonitor() = default;
 
-bool TrapMonitor::boot(const devices::MultibootImage& image, std::string& error) {
-  const devices::MultibootResult r = load_into_vm(image, host_.memory, guest_.size());
+bool TrapMonitor::boot(const devices::MultibootImage& image, CpuState& s, std::string& error) {
+  const devices::MultibootResult r = load_into_vm(image, host_, guest_.size());
   if (!r.ok) {
     error = r.error;
     return false;
@@ -82,16 +82,16 @@ bool TrapMonitor::boot(const devices::MultibootImage& image, std::string& error)
   if (bt_) translate_kernel(image.kernel);
 
   // The VMM's hole: the real GDT at its base, mapped in every shadow.
-  uint32_t* hole = reinterpret_cast<uint32_t*>(host_.memory.ram() + kHoleTable);
+  uint32_t* hole = reinterpret_cast<uint32_t*>(host_.host(kHoleTable));
   std::memset(hole, 0, 0x1000);
-  for (uint32_t i = 0; i < 2; ++i) hole[i] = (kRealGdt + i * 0x1000) | mmu::entry::P | mmu::entry::RW;
-  uint64_t* gdt = reinterpret_cast<uint64_t*>(host_.memory.ram() + kRealGdt);
+  for (uint32_t i = 0; i < 2; ++i) hole[i] = host_.at(kRealGdt + i * 0x1000) | mmu::entry::P | mmu::entry::RW;
+  uint64_t* gdt = reinterpret_cast<uint64_t*>(host_.host(kRealGdt));
   std::memset(gdt, 0, 0x2000);
   // Until the guest loads its own GDT: flat ring-1 code (0x08) and data (0x10).
   gdt[1] = compress(0x00CF9A000000FFFFull);
   gdt[2] = compress(0x00CF92000000FFFFull);
 
-  CpuState s;
+  s = CpuState{};
   s.cr0 = cpu::cr0::PE | cpu::cr0::PG | cpu::cr0::WP | cpu::cr0::ET;
   s.cr3 = shadow_.root();
   s.cr4 = 0;
@@ -106,13 +106,26 @@ bool TrapMonitor::boot(const devices::MultibootImage& image, std::string& error)
   for (unsigned seg : {cpu::SS, cpu::DS, cpu::ES, cpu::FS, cpu::GS}) real_segment(0x11, s.seg[seg]);
   s.tr = {};
   s.ldtr = {};
-  host_.cpu.set_state(s);
-  host_.mmu.flush(true);
   // Multiboot: paging off, interrupts off (§3.2).
   vcpu_ = {};
   vcpu_.paging.cr0 = cpu::cr0::PE | cpu::cr0::ET;
-  host_.log.set_context(1, 0);
   return true;
+}
+
+// Every exception and interrupt of the real CPU comes to this VMM while its
+// VM runs; the INTR pin follows the VM's PIC (update_intr).
+void TrapMonitor::attach() {
+  attached_ = true;
+  host_.cpu.set_hooks(this);
+  host_.cpu.set_interrupt_controller(this);
+  host_.log.set_context(host_.vm, 0);
+  update_intr();
+}
+
+void TrapMonitor::detach() {
+  attached_ = false;
+  host_.cpu.set_irq(false);
+  host_.cpu.set_hooks(nullptr);
 }
 
 // The real descriptor for `selector` (its RPL is ignored), as a segment
@@ -121,7 +134,7 @@ bool TrapMonitor::real_segment(uint16_t selector, cpu::Segment& out) const {
   const uint32_t index = selector >> 3;
   if (index == 0 || index * 8 + 7 > 0x1FFF) return false;
   uint64_t d;
-  std::memcpy(&d, host_.memory.ram() + kRealGdt + index * 8, 8);
+  std::memcpy(&d, host_.host(kRealGdt) + index * 8, 8);
   if (!((d >> 47) & 1)) return false;
   out.selector = uint16_t((selector & ~3u) | ((d >> 45) & 3));
   out.base = uint32_t(descriptor_base(d));
@@ -136,7 +149,7 @@ bool TrapMonitor::rebuild_real_gdt() {
   if (bytes > 0x2000) return false;
   std::vector<uint64_t> guest(bytes / 8);
   if (!linear_.read(vcpu_.gdtr.base, guest.data(), uint32_t(guest.size() * 8), vcpu_.paging)) return false;
-  uint64_t* real = reinterpret_cast<uint64_t*>(host_.memory.ram() + kRealGdt);
+  uint64_t* real = reinterpret_cast<uint64_t*>(host_.host(kRealGdt));
   std::memset(real, 0, 0x2000);
   for (size_t i = 1; i < guest.size(); ++i) real[i] = compress(guest[i]);
   return true;
@@ -152,6 +165,7 @@ bool TrapMonitor::guest_if(const CpuState& s) const { return s.cpl == 3 || vcpu_
 // The real INTR pin follows the VM's PIC only while the guest could take the
 // interrupt; otherwise the VMM looks again after a short while.
 void TrapMonitor::update_intr() {
+  if (!attached_) return;  // pic_intr_ is kept; attach() looks again
   const CpuState s = host_.cpu.state();
   // Not while a traced write is being single-stepped.
   const bool deliverable = pic_intr_ && guest_if(s) && !shadow_.stepping();

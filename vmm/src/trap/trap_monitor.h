@@ -23,6 +23,7 @@
 #include "../shadow/shadow_mmu.h"
 #include "../vm_devices.h"
 #include "../vm_host.h"
+#include "../vm_monitor.h"
 #include "virtscope/cpu/cpu.h"
 #include "virtscope/devices/bus.h"
 #include "virtscope/devices/debug_ports.h"
@@ -37,7 +38,7 @@
 
 namespace vs::vmm {
 
-class TrapMonitor final : public cpu::CpuHooks, public cpu::InterruptController {
+class TrapMonitor final : public VmMonitor, public cpu::CpuHooks, public cpu::InterruptController {
  public:
   // Host-physical layout: the VMM's own pages below kGuestBase, the VM's RAM
   // from kGuestBase (guest-physical 0).
@@ -51,15 +52,19 @@ class TrapMonitor final : public cpu::CpuHooks, public cpu::InterruptController 
   TrapMonitor(Host host, uint32_t guest_ram_bytes, bool binary_translation = false);
   ~TrapMonitor() override;
 
-  // Places the Multiboot kernel in the VM's RAM and sets up the real CPU to
-  // enter it at ring 1 with the state Multiboot promises (EAX magic, EBX info).
-  bool boot(const devices::MultibootImage& image, std::string& error);
-
-  const TrapStats& stats() const { return stats_; }
-  const VirtualCpu& vcpu() const { return vcpu_; }
-  devices::Uart& com1() { return devices_.com1; }  // the guest's console
+  // VmMonitor. boot() places the Multiboot kernel in the VM's RAM; the
+  // virtual CPU enters it at ring 1 with the state Multiboot promises (EAX
+  // magic, EBX info).
+  bool boot(const devices::MultibootImage& image, cpu::CpuState& initial, std::string& error) override;
+  void attach() override;
+  void detach() override;
+  bool wants_cpu() const override { return pic_intr_; }
+  const TrapStats& stats() const override { return stats_; }
+  const VirtualCpu* vcpu() const override { return &vcpu_; }
   // Why the VMM stopped the machine (an instruction it cannot emulate), or null.
-  const char* failure() const { return failure_.empty() ? nullptr : failure_.c_str(); }
+  const char* failure() const override { return failure_.empty() ? nullptr : failure_.c_str(); }
+  bool console_ready() const override { return devices_.console_ready(); }
+  void console_receive(uint8_t byte) override { devices_.console_receive(byte); }
 
   // cpu::CpuHooks
   cpu::HookAction on_exception(uint8_t vector, bool has_error, uint32_t error_code) override;
@@ -113,6 +118,7 @@ class TrapMonitor final : public cpu::CpuHooks, public cpu::InterruptController 
   ShadowMmu shadow_;  // follows vcpu_.paging, counts into stats_
   std::string failure_;
   VmDevices devices_;
+  bool attached_ = false;          // the VM is on the real CPU
   bool pic_intr_ = false;          // the VM's PIC INTR output
   bool acknowledging_ = false;     // acknowledge() ran: the next on_interrupt is external
   devices::Scheduler::Id window_;  // re-checks a pending interrupt the guest had masked

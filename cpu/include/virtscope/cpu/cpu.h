@@ -146,6 +146,9 @@ class Cpu {
   // instruction, whatever IF says. Vectors 0-31 are delivered as hardware
   // exceptions (with the error code if has_error), 32-255 as external interrupts.
   void inject_event(uint8_t vector, bool has_error = false, uint32_t error_code = 0);
+  // An injected event not delivered yet: it belongs to the current guest
+  // state (a VMM switching VMs waits until it is gone).
+  bool injection_pending() const;
 
  private:
   void load_state(const CpuState& state);

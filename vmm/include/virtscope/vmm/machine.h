@@ -62,6 +62,15 @@ struct MachineConfig {
   // request takes the extra hop guest -> VMM -> host kernel -> device model
   // (IoRequest events, docs/events.md). Not for pv: Xen is bare-metal.
   bool hosted = false;
+  // Several VMs at once on the one emulated CPU (trap, bt, pv, hvm,
+  // hvm-shadow): each gets ram_bytes of its own, its own devices and
+  // console, and the VMM switches between them every 10 ms of virtual time
+  // or when one halts. VM i's command line is vm_append[i] when given (else
+  // append); its console goes to vm_serial_out[i] when given, else to
+  // serial_out[0] with each line marked "[vmN] ". Host input reaches VM 1.
+  unsigned vms = 1;
+  std::vector<std::string> vm_append;
+  std::vector<std::function<void(uint8_t)>> vm_serial_out;
 };
 
 // Why Machine::run returned.
@@ -76,10 +85,10 @@ enum class MachineStop : uint8_t {
 const char* machine_stop_name(MachineStop);
 
 class Board;
-class TrapMonitor;
-class HvmMonitor;
-class PvMonitor;
 class KvmMonitor;
+class VmMonitor;
+struct SerialInputGate;
+struct VmmHost;
 
 class Machine {
  public:
@@ -108,6 +117,14 @@ class Machine {
   // virtual CPU (Trap, Bt), else null.
   const TrapStats* trap_stats() const;
   const VirtualCpu* virtual_cpu() const;
+  // Several VMs (MachineConfig::vms): how many, each one's counters and
+  // exit status (-1 while it runs), which one has the CPU (0-based), and
+  // how often the VMM switched between them.
+  size_t vm_count() const { return vms_.size(); }
+  const TrapStats* vm_stats(size_t vm) const;
+  int vm_exit_status(size_t vm) const;
+  size_t current_vm() const { return current_; }
+  uint64_t vm_switches() const { return vm_switches_; }
 
   // Host input to the guest (the terminal): queued, and delivered to COM1 and
   // the keyboard when the guest is idle, so the same input gives the same run.
@@ -137,7 +154,13 @@ class Machine {
   explicit Machine(const MachineConfig& config);
   static std::unique_ptr<Machine> build(const MachineConfig& config, std::string& error);
   bool boot(std::string& error);
-  bool read_boot_image(devices::MultibootImage& image, std::string& error) const;
+  bool read_boot_image(devices::MultibootImage& image, const std::string& append, std::string& error) const;
+  bool add_vms(const VmmHost& prototype, std::string& error);
+  std::function<void(uint8_t)> console_for(unsigned vm);
+  void vm_exited(size_t vm, int status);
+  void maybe_switch_vm();
+  bool switch_to_waiting_vm();
+  void switch_to(size_t vm);
   bool map_bios(std::string& error);
   void reset();
   bool load_sections(const std::map<std::string, std::span<const uint8_t>>& sections, std::string& error);
@@ -149,9 +172,21 @@ class Machine {
   trace::EventLog log_;
   std::unique_ptr<Board> board_;
   std::unique_ptr<cpu::Cpu> cpu_;
-  std::unique_ptr<TrapMonitor> trap_;  // the VMM when config_.vmm is Trap or Bt
-  std::unique_ptr<HvmMonitor> hvm_;    // the VMM when config_.vmm is Hvm or HvmShadow
-  std::unique_ptr<PvMonitor> pv_;      // the VMM when config_.vmm is Pv
+  // The VMs of a VMM mode (trap, bt, pv, hvm, hvm-shadow), each with its
+  // virtual CPU's state while another one has the real CPU.
+  struct VmSlot {
+    std::unique_ptr<VmMonitor> monitor;
+    cpu::CpuState state;
+    bool exited = false;
+    int exit_status = -1;
+  };
+  std::vector<VmSlot> vms_;
+  size_t current_ = 0;
+  uint32_t switch_timer_ = 0;  // the VMM's time slice
+  bool switch_due_ = false;
+  uint64_t vm_switches_ = 0;
+  int console_vm_ = -1;        // whose line the shared console is in (several VMs)
+  bool console_at_line_start_ = true;
   std::unique_ptr<KvmMonitor> kvm_;    // the host's KVM when config_.vmm is Kvm (runs the guest itself)
   uint64_t idle_skipped_ = 0;
   int exit_status_ = 0;
@@ -159,7 +194,7 @@ class Machine {
   bool stop_requested_ = false;
   bool reset_requested_ = false;
   uint32_t input_timer_ = 0;  // the scheduler timer that feeds host input
-  uint64_t lsr_reads_at_delivery_ = 0;  // COM1's LSR reads when the last input byte went in
+  std::unique_ptr<SerialInputGate> board_input_;  // host input into the bare PC's COM1
   std::string serial_input_, keyboard_input_;
 };
 
