@@ -1,6 +1,7 @@
 // Open files: a shared pool of file objects (several descriptors, across
 // fork and dup2, can share one, with its offset), each the console, an
-// initrd file (read-only, in place) or one end of a pipe.
+// initrd file (read-only, in place), the disk (/dev/disk, disk.c) or one
+// end of a pipe.
 // Pipes: a 512-byte ring buffer; readers sleep while it is empty, writers
 // while it is full (POSIX write(2)/read(2) on pipes, pipe(7)).
 #include "kernel.h"
@@ -10,7 +11,7 @@
 #define NPIPE 16
 #define PIPE_SIZE 512
 
-enum file_type { F_NONE, F_CONSOLE, F_INITRD, F_PIPE_READ, F_PIPE_WRITE };
+enum file_type { F_NONE, F_CONSOLE, F_INITRD, F_DISK, F_PIPE_READ, F_PIPE_WRITE };
 
 struct pipe {
   uint8_t data[PIPE_SIZE];
@@ -83,11 +84,12 @@ int sys_open(uint32_t upath, int flags) {
   char path[128];
   int r = copy_string_from_user(path, upath, sizeof path);
   if (r < 0) return r == -E2BIG ? -ENOENT : r;
-  if ((flags & 3) != 0) return -EPERM;  // only O_RDONLY: the initrd is read-only
-  uint32_t size;
-  const uint8_t* data = initrd_find(path, &size);
-  if (!data) return -ENOENT;
-  struct file* f = file_new(F_INITRD);
+  if ((flags & 3) != 0) return -EPERM;  // only O_RDONLY: the initrd and the disk are read-only
+  uint32_t size = 0;
+  const bool disk = strcmp(path, "/dev/disk") == 0;
+  const uint8_t* data = disk ? 0 : initrd_find(path, &size);
+  if (!disk && !data) return -ENOENT;
+  struct file* f = file_new(disk ? F_DISK : F_INITRD);
   if (!f) return -EMFILE;
   f->data = data;
   f->size = size;
@@ -147,6 +149,7 @@ int sys_read(int fd, uint32_t ubuf, uint32_t n) {
       f->offset += k;
       return (int)k;
     }
+    case F_DISK: return disk_read_at(&f->offset, ubuf, n);
     case F_PIPE_READ: return pipe_read(f->pipe, ubuf, n);
     default: return -EBADF;
   }

@@ -38,6 +38,8 @@
 #define EMFILE 24
 #define EPIPE 32
 #define ENOSYS 38
+#define EIO 5
+#define ENODEV 19
 
 // The registers a trap saves, in the order entry.S pushes them (the CPU
 // pushes the last five; esp/ss only on a privilege change, SDM Vol. 3 §6.12.1).
@@ -68,6 +70,11 @@ void uart_write(const char* s, uint32_t n);
 int uart_getc(void);
 void console_irq(void);
 int console_read(char* dst, uint32_t n);  // kernel buffer; blocks for a line
+
+// disk.c (/dev/disk; the ATA driver natively)
+#define SECTOR_SIZE 512u
+int ata_read(uint32_t sector, uint32_t count, void* buffer);
+int disk_read_at(uint32_t* offset, uint32_t ubuf, uint32_t n);  // read(2) on /dev/disk
 
 // descriptors.c
 void descriptors_init(void);

@@ -57,6 +57,10 @@ struct pv_ops {
   // A paravirtual guest's event upcall (vector 0x30): dispatch the pending
   // events as IRQs (0 = timer, 4 = console). Never called natively.
   void (*event_upcall)(bool from_user);
+  // The disk: `count` 512-byte sectors from `sector` into kernel memory
+  // (the first ATA disk natively, a block ring under a hypervisor); 0, or
+  // -ENODEV without a disk, -EIO when the device fails the request.
+  int (*disk_read)(uint32_t sector, uint32_t count, void* buffer);
 };
 
 extern struct pv_ops pv;

@@ -130,4 +130,5 @@ void pvops_init(void) {
   pv.timer_init = n_timer_init;
   pv.irq_eoi = pic_eoi;
   pv.event_upcall = n_event_upcall;
+  pv.disk_read = ata_read;
 }

@@ -23,7 +23,8 @@ static const struct pv_start_info* start_info;
 volatile struct pv_shared_info* pv_shared;  // pv_entry.S reads it
 _Static_assert(offsetof(struct pv_shared_info, upcall_mask) == 1, "pv_entry.S masks events at offset 1");
 static volatile struct pv_console_ring* ring;
-static uint32_t machine_base, timer_port, console_port;
+static volatile struct pv_blk_ring* blk;
+static uint32_t machine_base, timer_port, console_port, blk_port, disk_sectors;
 
 static int32_t hypercall(uint32_t nr, uint32_t a1, uint32_t a2, uint32_t a3) {
   int32_t r;
@@ -32,6 +33,7 @@ static int32_t hypercall(uint32_t nr, uint32_t a1, uint32_t a2, uint32_t a3) {
 }
 
 static __attribute__((noreturn)) void pv_power_off(uint8_t status);
+static void pv_halt(void);
 
 static void check(int32_t r, const char* what) {
   if (r < 0) panic("hypercall %s failed: error %d", what, -r);
@@ -78,6 +80,7 @@ static void pv_event_upcall(bool from_user) {
         uint32_t port = w * 32 + b;
         if (port == timer_port) irq_dispatch(0, from_user);
         else if (port == console_port) irq_dispatch(4, from_user);
+        // blk_port: a completion; pv_disk_read finds it on the ring.
       }
     }
   }
@@ -130,6 +133,34 @@ static void pv_console_init(void) {
   machine_base = start_info->machine_base;
   console_port = start_info->console_port;
   unmask_port(console_port);
+  blk = (volatile struct pv_blk_ring*)start_info->blk_ring;
+  blk_port = start_info->blk_port;
+  disk_sectors = start_info->disk_sectors;
+  if (disk_sectors) unmask_port(blk_port);
+}
+
+// ------------------------------------------------------------- disk ----
+
+// One request on the block ring, one notification, one response. The
+// backend serves the ring during the notification, so the response is
+// there when the hypercall returns; the completion event that follows is
+// what a driver with several requests in flight would sleep on.
+static int pv_disk_read(uint32_t sector, uint32_t count, void* buffer) {
+  static uint32_t next_id, rsp_cons;
+  if (!disk_sectors) return -ENODEV;
+  if (count == 0 || count > 256 || sector >= disk_sectors || count > disk_sectors - sector) return -EIO;
+  uint32_t id = next_id++;
+  blk->req[blk->req_prod % PV_BLK_RING_SIZE] = (struct pv_blk_request){id, sector, count, (uint32_t)buffer};
+  __asm__ volatile("" ::: "memory");
+  blk->req_prod++;
+  hypercall(PV_HC_event_channel_op, PV_EVTCHNOP_send, (uint32_t)&blk_port, 0);
+  while (rsp_cons == blk->rsp_prod) {  // (only with an asynchronous backend)
+    uint32_t flags = pv_save_flags_and_disable();
+    pv_halt();
+    pv_restore_flags(flags);
+  }
+  volatile struct pv_blk_response* r = &blk->rsp[rsp_cons++ % PV_BLK_RING_SIZE];
+  return r->id == id ? r->status : -EIO;
 }
 
 static void pv_timer_init(void) {
@@ -396,4 +427,5 @@ void pvops_init(void) {
   pv.timer_init = pv_timer_init;
   pv.irq_eoi = pv_irq_eoi;
   pv.event_upcall = pv_event_upcall;
+  pv.disk_read = pv_disk_read;
 }

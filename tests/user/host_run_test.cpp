@@ -7,6 +7,8 @@
 // Expected results are computed here independently (the cpu checksum, the
 // pagefault sum) from the formulas the workloads document.
 #include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -123,6 +125,25 @@ TEST(UserHost, Mmap_MapsAndUnmapsRepeatedly) {
 TEST(UserHost, Pipe_ChildEchoesEveryByteIncremented) {
   REQUIRE_I386();
   expect_success("pipe", {"1000"}, "pipe: 1000 round trips\n");
+}
+
+// disk N PATH: the FNV-1a checksum of a file's first N sectors, as of the
+// disk's; past the end it says so and exits 1.
+TEST(UserHost, Disk_ChecksumsTheFirstNSectorsOfAFile) {
+  REQUIRE_I386();
+  char path[] = "/tmp/vs_disk_XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  std::string bytes(8 * 512, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = char(i * 13 + 5);
+  ASSERT_EQ(write(fd, bytes.data(), bytes.size()), ssize_t(bytes.size()));
+  close(fd);
+  uint32_t hash = 2166136261u;
+  for (size_t i = 0; i < 3 * 512; ++i) hash = (hash ^ uint8_t(bytes[i])) * 16777619u;
+  expect_success("disk", {"3", path}, "disk: 3 sectors, checksum " + hex8(hash) + "\n");
+  const Result past = run(elf("disk"), {"9", path});
+  EXPECT_EQ(past.status, 1);
+  unlink(path);
 }
 
 TEST(UserHost, MissingOrInvalidCount_UsageOnStderrAndStatus2) {

@@ -5,6 +5,7 @@
 // console output crosses a ring with few notifications.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 
 #include "virtscope/trace/event.h"
@@ -75,6 +76,26 @@ TEST(PvMode, ConsoleOutputNeedsFarFewerVmmTransitionsThanHvmExits) {
   EXPECT_EQ(pv.console, hvm.console);
   EXPECT_GE(exits(hvm, "IO_INSTRUCTION"), 200u);  // at least one OUT per byte written
   EXPECT_LT((pv.total_exits() + pv.hypercalls) * 20, hvm.total_exits());
+}
+
+// The disk over the block ring: one request and one notification per
+// 4 KiB read, where the ATA driver under hvm makes 256 port reads a sector.
+TEST(PvMode, DiskReadsAreRingRequestsNotPortIo) {
+  const ModeResult hvm = run_workload(Mode::Hvm, workload({"disk", "128"}), CostModel());
+  const ModeResult pv = run_workload(Mode::Pv, workload({"disk", "128"}), CostModel());
+  ASSERT_TRUE(hvm.ran() && pv.ran());
+  uint32_t hash = 2166136261u;
+  const std::vector<uint8_t> image = compare_disk_image();
+  for (size_t i = 0; i < 128 * 512; ++i) hash = (hash ^ image[i]) * 16777619u;
+  char expected[64];
+  std::snprintf(expected, sizeof expected, "disk: 128 sectors, checksum 0x%08x\n", hash);
+  EXPECT_EQ(pv.console, expected);
+  EXPECT_EQ(hvm.console, expected);
+  EXPECT_GE(exits(hvm, "IO_INSTRUCTION"), 128u * 256);
+  // 16 block requests (8 sectors each) plus the console's notifications.
+  EXPECT_GE(pv.io_requests, 16u);
+  EXPECT_LT(pv.io_requests, 24u);
+  EXPECT_LT(pv.hypercalls, 150u);
 }
 
 TEST(PvMode, PageTableUpdatesAreBatchedAndValidated) {

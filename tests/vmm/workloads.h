@@ -26,7 +26,8 @@ inline const auto kEveryWorkload = ::testing::Values(
     std::vector<std::string>{"hello"}, std::vector<std::string>{"cpu", "20000"},
     std::vector<std::string>{"syscall", "100"}, std::vector<std::string>{"write", "20"},
     std::vector<std::string>{"fork", "5"}, std::vector<std::string>{"pagefault", "40"},
-    std::vector<std::string>{"mmap", "10"}, std::vector<std::string>{"pipe", "10"});
+    std::vector<std::string>{"mmap", "10"}, std::vector<std::string>{"pipe", "10"},
+    std::vector<std::string>{"disk", "16"});
 
 // The guest's own view of a run: what it printed, its status, its system
 // calls and its own page faults.

@@ -66,7 +66,10 @@ bool Board::wire(std::string& error) {
 
 bool Board::attach_drives(const MachineConfig& config, std::string& error) {
   for (unsigned i = 0; i < 2; ++i) {
-    if (config.drives[i].empty()) continue;
+    if (config.drives[i].empty()) {
+      if (i == 0 && !config.disk_image.empty()) ata.attach(0, std::make_unique<devices::MemoryDisk>(config.disk_image));
+      continue;
+    }
     auto disk = devices::FileDisk::open(config.drives[i], devices::FileDisk::Writes::ToFile, &error);
     if (!disk) return false;
     ata.attach(i, std::move(disk));

@@ -77,6 +77,7 @@ ModeResult run_machine(Mode mode, const Workload& w, const CostModel& costs) {
   c.initrd = {w.initrd};
   c.append = command_line(w);
   c.debug_exit = true;
+  c.disk_image = compare_disk_image();
   std::string* console = &r.console;
   c.serial_out[0] = [console](uint8_t b) { console->push_back(char(b)); };
   std::string error;
@@ -141,6 +142,12 @@ ModeResult run_machine(Mode mode, const Workload& w, const CostModel& costs) {
 }
 
 }  // namespace
+
+std::vector<uint8_t> compare_disk_image() {
+  std::vector<uint8_t> image(2048 * 512);
+  for (size_t i = 0; i < image.size(); ++i) image[i] = uint8_t(i / 512 * 7 + i % 512 * 3 + 1);
+  return image;
+}
 
 ModeResult run_workload(Mode mode, const Workload& w, const CostModel& costs) {
   switch (mode) {

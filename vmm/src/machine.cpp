@@ -121,7 +121,9 @@ std::unique_ptr<Machine> Machine::build(const MachineConfig& config, std::string
   m->cpu_ = std::make_unique<cpu::Cpu>(m->board_->memory, m->board_->ports, m->log_, cpu_config);
   m->cpu_->set_translator(&m->board_->mmu);
   m->cpu_->set_interrupt_controller(&m->board_->router);
-  if (!m->board_->attach_drives(config, error) || !m->board_->place_mp_tables(error)) return nullptr;
+  // Under a VMM the disks are the VMs' (each VM's starts as a copy of disk 0).
+  if ((config.vmm == Vmm::None && !m->board_->attach_drives(config, error)) || !m->board_->place_mp_tables(error))
+    return nullptr;
   m->board_->configure_cmos();
   m->board_->scheduler.on_earlier_deadline([self] { self->cpu_->request_stop(); });
   m->board_input_ = std::make_unique<SerialInputGate>();
@@ -135,8 +137,16 @@ std::unique_ptr<Machine> Machine::build(const MachineConfig& config, std::string
     // with its devices in this process (vmm/src/kvm, docs/modes/kvm.md).
     m->kvm_ = std::make_unique<KvmMonitor>(m->log_, config.ram_bytes, config.serial_out[0]);
   } else if (software_cpu_vmm) {
-    const VmmHost prototype{*m->cpu_, m->board_->memory, m->board_->scheduler, m->log_, m->board_->mmu,
-                            nullptr,  m->config_.serial_out[0], config.hosted};
+    VmmHost prototype{*m->cpu_, m->board_->memory, m->board_->scheduler, m->log_, m->board_->mmu,
+                      nullptr,  m->config_.serial_out[0], config.hosted,  0,         1,
+                      nullptr};
+    if (!config.drives[0].empty()) {
+      auto image = std::make_shared<std::vector<uint8_t>>();
+      if (!read_file(config.drives[0], *image, error)) return nullptr;
+      prototype.disk = std::move(image);
+    } else if (!config.disk_image.empty()) {
+      prototype.disk = std::make_shared<const std::vector<uint8_t>>(config.disk_image);
+    }
     if (!m->add_vms(prototype, error)) return nullptr;
   }
   m->input_timer_ = m->board_->scheduler.add("host-input", [self] { self->deliver_input(); });

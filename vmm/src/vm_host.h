@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <vector>
 
 #include "virtscope/cpu/cpu.h"
 #include "virtscope/devices/bus.h"
@@ -36,6 +38,9 @@ struct VmmHost {
   // machine get consecutive parts (MachineConfig::vms).
   uint32_t base = 0;
   unsigned vm = 1;  // the VM's number in events (trace::Event's vm field)
+  // The VM's disk image (read-only here; each VM's device keeps its own
+  // writes), or null: no disk.
+  std::shared_ptr<const std::vector<uint8_t>> disk;
 
   uint32_t guest_base() const { return base + kGuestBase; }  // host-physical of guest-physical 0
   uint32_t at(uint32_t offset) const { return base + offset; }  // host-physical of a VMM page

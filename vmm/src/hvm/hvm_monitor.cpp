@@ -16,7 +16,7 @@ HvmMonitor::HvmMonitor(Host host, uint32_t guest_ram_bytes, bool shadow_paging)
       guest_(host.memory.ram(), host.guest_base(), guest_ram_bytes),
       linear_(guest_, host.log),
       devices_(host.scheduler, host.log, [this](bool level) { intr_changed(level); }, host.guest_exit,
-               host.serial_out) {
+               host.serial_out, host.disk.get()) {
   controls_.hlt_exiting = true;
   controls_.unconditional_io_exiting = true;
   controls_.external_interrupt_exiting = true;

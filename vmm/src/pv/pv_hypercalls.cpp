@@ -212,23 +212,13 @@ int32_t PvMonitor::event_channel_op(uint32_t cmd, uint32_t op) {
     case PV_EVTCHNOP_send: {
       uint32_t port;
       if (!read(op, port)) return -EFAULT;
-      if (port != console_port_) return -EINVAL;  // the console backend is the only other end here
-      drain_console();
+      if (port == console_port_) drain_console();
+      else if (port == blk_port_ && events_->bound(port)) serve_block_ring();
+      else return -EINVAL;  // the backends are the only other ends here
       return 0;
     }
     default: return -ENOSYS;
   }
-}
-
-// The console backend: everything the guest produced goes to the VM's
-// console output. A ring whose indices make no sense is emptied.
-void PvMonitor::drain_console() {
-  auto* ring = reinterpret_cast<pv_console_ring*>(host_.memory.ram() + host_.guest_base() + console_gpa_);
-  const uint32_t prod = ring->out_prod;
-  if (prod - ring->out_cons > sizeof ring->out) ring->out_cons = prod;
-  record_io_request(host_, stats_, console_port_, prod - ring->out_cons, false);
-  for (; ring->out_cons != prod; ++ring->out_cons)
-    if (host_.serial_out) host_.serial_out(uint8_t(ring->out[ring->out_cons % sizeof ring->out]));
 }
 
 }  // namespace vs::vmm

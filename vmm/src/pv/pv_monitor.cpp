@@ -63,10 +63,11 @@ bool PvMonitor::boot(const devices::MultibootImage& image, CpuState& s, std::str
   // information at 0x9000; page 0 stays the null page).
   const uint32_t start_info = 0x1000, shared = 0x2000;
   console_gpa_ = 0x3000;
-  std::memset(guest + start_info, 0, 0x3000);
+  std::memset(guest + start_info, 0, 0x4000);  // and the block ring at kBlkRingGpa
 
   events_ = std::make_unique<EventChannels>(reinterpret_cast<pv_shared_info*>(guest + shared));
   console_port_ = events_->allocate();
+  blk_port_ = events_->allocate();
   pv_start_info info{};
   std::memcpy(info.magic, PV_START_MAGIC, sizeof PV_START_MAGIC);
   info.nr_pages = guest_ram_ / 0x1000;
@@ -74,6 +75,9 @@ bool PvMonitor::boot(const devices::MultibootImage& image, CpuState& s, std::str
   info.console_ring = console_gpa_;
   info.console_port = console_port_;
   info.machine_base = host_.guest_base();
+  info.blk_ring = kBlkRingGpa;
+  info.blk_port = blk_port_;
+  info.disk_sectors = host_.disk ? uint32_t(std::min<uint64_t>(host_.disk->size() / 512, 1u << 28)) : 0;
   std::memcpy(guest + start_info, &info, sizeof info);
 
   // The hole: GDT, IDT and TSS, read-only to the guest (ring 1 is

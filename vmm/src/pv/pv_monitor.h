@@ -82,7 +82,8 @@ class PvMonitor final : public VmMonitor, public cpu::CpuHooks, public cpu::Inte
   int32_t mmuext_op(cpu::CpuState& s, uint32_t ops, uint32_t count, uint32_t done);
   int32_t sched_op(cpu::CpuState& s, uint32_t cmd, uint32_t arg);
   int32_t event_channel_op(uint32_t cmd, uint32_t op);
-  void drain_console();
+  void drain_console();      // pv_backends.cpp
+  void serve_block_ring();
 
   // Entering the guest kernel (Xen's create_bounce_frame).
   bool bounce(cpu::CpuState& s, uint8_t vector, bool has_error, uint32_t error, uint16_t cs, uint32_t eip,
@@ -116,7 +117,9 @@ class PvMonitor final : public VmMonitor, public cpu::CpuHooks, public cpu::Inte
   bool real_syscall_gate_ = false;  // int $0x80 has a real IDT gate (set_trap_table)
   uint16_t callback_cs_ = 0;
   uint32_t callback_eip_ = 0;
-  uint32_t console_gpa_ = 0, console_port_ = 0, timer_port_ = 0;
+  static constexpr uint32_t kBlkRingGpa = 0x4000;  // guest-physical: the block ring's page
+  uint32_t console_gpa_ = 0, console_port_ = 0, timer_port_ = 0, blk_port_ = 0;
+  uint32_t blk_req_cons_ = 0;  // the block backend's request index
   devices::Scheduler::Id timer_;
   // The VMM's interrupt line: why it is raised (bits: 1 timer, 2 console input).
   unsigned raised_ = 0;

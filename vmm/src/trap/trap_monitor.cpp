@@ -58,7 +58,7 @@ TrapMonitor::TrapMonitor(Host host, uint32_t guest_ram_bytes, bool binary_transl
                  pic_intr_ = level;
                  update_intr();
                },
-               host.guest_exit, host.serial_out) {
+               host.guest_exit, host.serial_out, host.disk.get()) {
   bt_ = binary_translation;
   // Translated code stays read-only in the shadow; the guest's first write
   // there drops the page's translations (the code is the guest's own again).

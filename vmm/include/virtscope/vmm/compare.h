@@ -64,6 +64,10 @@ struct ModeResult {
   uint64_t total_exits() const;
 };
 
+// The disk every compare run has (for the `disk N` workload): 2048
+// sectors (1 MiB), byte i = (i / 512 * 7 + i % 512 * 3 + 1) mod 256.
+std::vector<uint8_t> compare_disk_image();
+
 // Runs `w` in `mode`. A mode that cannot run (not built yet, or the host
 // lacks what it needs) comes back with `unavailable` saying why.
 ModeResult run_workload(Mode mode, const Workload& w, const CostModel& costs);

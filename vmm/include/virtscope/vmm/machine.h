@@ -42,6 +42,10 @@ struct MachineConfig {
   std::string kernel_name;
   std::vector<std::string> initrd;  // -initrd a,b: Multiboot modules
   std::string drives[2];            // -drive index=0/1 (-hda/-hdb): raw images on the ATA primary channel
+  // Disk 0 from memory when drives[0] is empty (tests, compare's disk
+  // workload); writes stay in the machine. Under a VMM each VM's disk
+  // starts as a copy of disk 0 (-hda or this).
+  std::vector<uint8_t> disk_image;
   // Byte sinks for the guest's output; empty: discarded. The app binds them
   // to stdout or files (-serial, -debugcon).
   std::function<void(uint8_t)> serial_out[2];

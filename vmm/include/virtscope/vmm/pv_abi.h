@@ -104,6 +104,30 @@ struct pv_console_ring {
   uint32_t out_cons, out_prod;
 };
 
+/* The block ring (Xen's blkif, reduced to reads): the guest queues
+ * requests and notifies blk_port; the backend copies the sectors into the
+ * guest's buffer (a pseudo-physical address, where Xen would use a grant
+ * reference), queues a response with the request's id and notifies
+ * blk_port back. The guest keeps its response index, the backend its
+ * request index. */
+#define PV_BLK_RING_SIZE 32
+struct pv_blk_request {
+  uint32_t id;
+  uint32_t sector; /* 512-byte sectors */
+  uint32_t count;  /* 1 to 256 */
+  uint32_t buffer; /* pseudo-physical address of count * 512 bytes */
+};
+struct pv_blk_response {
+  uint32_t id;
+  int32_t status; /* 0, or -EIO for a request outside the disk or the domain */
+};
+struct pv_blk_ring {
+  uint32_t req_prod; /* the guest's */
+  uint32_t rsp_prod; /* the backend's */
+  struct pv_blk_request req[PV_BLK_RING_SIZE];
+  struct pv_blk_response rsp[PV_BLK_RING_SIZE];
+};
+
 /* Handed to the kernel in ESI at entry (beside the Multiboot EAX/EBX). */
 #define PV_START_MAGIC "virtscope-pv-1"
 struct pv_start_info {
@@ -113,6 +137,9 @@ struct pv_start_info {
   uint32_t console_ring;  /* pseudo-physical address of the console ring */
   uint32_t console_port;  /* its event channel */
   uint32_t machine_base;  /* machine address of pseudo-physical 0 (here the whole P2M) */
+  uint32_t blk_ring;      /* pseudo-physical address of the block ring */
+  uint32_t blk_port;      /* its event channel */
+  uint32_t disk_sectors;  /* the disk's size; 0: no disk */
 };
 
 #endif

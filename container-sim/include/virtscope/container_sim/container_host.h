@@ -1,0 +1,122 @@
+// The container host (DESIGN.md §1 container-sim/, §4 "container"): a
+// Linux-like kernel written in C++ that serves the system calls of ring-3
+// processes running instruction by instruction on the emulated CPU — the
+// shape of gVisor's Sentry (../shared/SEMANTICS.md Part 1c). No guest kernel
+// runs: an `int $0x80` from user mode reaches the kernel model through a CPU
+// hook, and a user page fault reaches it the same way.
+//
+// What a caller does:
+//
+//     ContainerHost host;                          // CPU + MMU + RAM, empty file system
+//     host.add_initrd("build/guest/kernel/initrd.cpio", error);  // /bin/hello, /bin/cpu, ...
+//     host.set_console([](std::string_view s) { std::cout << s; });
+//     uint32_t pid = host.spawn({"cpu", "1000"}, error);         // /bin/cpu, argv = {"cpu", "1000"}
+//     host.run(1'000'000'000);                     // until every process has exited
+//     host.exit_status(pid);                       // Linux wait status: code << 8 or the signal
+//
+// Virtual time is instructions retired (DESIGN.md §6); one instruction is
+// 10 ns of the processes' clock, so the scheduler's tick of 1,000,000
+// instructions is the teaching kernel's 10 ms PIT tick. Nothing reads the
+// wall clock: the same inputs give the same instruction counts and events.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vs::trace {
+class EventLog;
+}
+
+namespace vs::container_sim {
+
+struct HostConfig {
+  uint32_t ram_bytes = 64u << 20;            // emulated physical memory for page tables and user pages
+  uint64_t tick_instructions = 1'000'000;    // the scheduler's time slice (10 ms of virtual time)
+  unsigned tlb_entries = 64;                 // the MMU's TLB model (mmu::MmuConfig)
+  unsigned max_processes = 1024;             // fork fails with EAGAIN beyond this (pids.max comes later)
+};
+
+// Why run() returned.
+enum class HostStop : uint8_t {
+  AllExited,  // no process is left
+  Budget,     // the instruction budget ran out
+  Idle,       // every process waits for something only the host can give (console input)
+  Requested,  // request_stop()
+};
+const char* host_stop_name(HostStop);
+
+// Counters for compare, the UI and lessons (all from virtual time and the kernel's own bookkeeping).
+struct HostCounters {
+  uint64_t instructions = 0;       // user instructions retired on the emulated CPU
+  uint64_t idle = 0;               // virtual time skipped while every process slept
+  uint64_t syscalls = 0;           // int $0x80 from user mode
+  uint64_t page_faults = 0;        // #PF from user mode (demand-zero fills and fatal ones)
+  uint64_t demand_zero_pages = 0;  // pages the kernel zeroed and mapped on a fault or a user copy
+  uint64_t processes_started = 0;  // spawn and fork
+  uint64_t processes_exited = 0;
+  uint64_t context_switches = 0;   // the CPU went to a different process
+  uint64_t preemptions = 0;        // ... because a tick ended the time slice
+  uint64_t frames_in_use = 0;      // 4 KiB frames of emulated RAM holding page tables and user pages
+  uint64_t frames_peak = 0;
+};
+
+// One process as `ps` would show it.
+struct ProcessInfo {
+  uint32_t pid = 0;          // in the root PID namespace
+  uint32_t ppid = 0;         // 0: the host
+  std::string name;          // the executable's base name (15 characters at most, as Linux's comm)
+  char state = 'R';          // R runnable or running, S blocked in a system call, Z zombie
+  uint32_t frames = 0;       // frames of its address space: page directory, page tables and pages
+  uint64_t syscalls = 0;
+  uint64_t page_faults = 0;
+};
+
+class Kernel;
+
+class ContainerHost {
+ public:
+  explicit ContainerHost(HostConfig config = {});
+  ~ContainerHost();
+  ContainerHost(const ContainerHost&) = delete;
+  ContainerHost& operator=(const ContainerHost&) = delete;
+
+  // --- the file system (an in-memory tree; the root of the first mount namespace) ---
+  // A regular file at the absolute `path`, directories made as needed.
+  bool add_file(const std::string& path, std::vector<uint8_t> bytes, std::string& error);
+  // Every file of a cpio "newc" archive (tools/mkinitrd), at "/" + its name.
+  bool add_initrd(const std::string& cpio_path, std::string& error);
+
+  // --- processes ---
+  // Starts argv[0] (a name without '/' means /bin/NAME) as a new process whose
+  // parent is the host, with `envp`. Returns its pid, or 0 with a one-line
+  // reason (no such file, not a valid ELF executable, out of memory).
+  uint32_t spawn(const std::vector<std::string>& argv, std::string& error,
+                 const std::vector<std::string>& envp = {});
+  // Runs the processes until `max_instructions` more have retired, or nothing can run.
+  HostStop run(uint64_t max_instructions);
+  void request_stop();
+  // The wait status of a process the host spawned, once it has exited
+  // (code << 8 for exit(code), the signal number when killed).
+  std::optional<int> exit_status(uint32_t pid) const;
+  std::vector<ProcessInfo> processes() const;
+
+  // --- the console: stdin, stdout and stderr of spawned processes ---
+  void set_console(std::function<void(std::string_view)> sink);
+  void queue_input(std::string_view bytes);
+  void close_input();  // end of file once the queued bytes are read
+
+  // --- observation ---
+  const HostCounters& counters() const;
+  uint64_t now() const;  // virtual time: instructions retired plus idle time skipped
+  trace::EventLog& log();
+
+ private:
+  std::unique_ptr<Kernel> kernel_;
+};
+
+}  // namespace vs::container_sim

@@ -1,0 +1,51 @@
+// Open files: descriptors, the open-file descriptions they share (across
+// fork and dup2, with one offset; open(2) "open file description"), and
+// pipes (pipe(7): a bounded buffer; readers wait while it is empty, writers
+// while it is full; end of file once every write end is closed, EPIPE once
+// every read end is).
+//
+// An OpenFile is reference-counted by the descriptors that point at it; when
+// the last one goes, a pipe end is closed. Blocking is the kernel's business
+// (kernel.cpp): these calls only say "would block".
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+
+#include "vfs.h"
+
+namespace vs::container_sim {
+
+constexpr uint32_t kPipeSize = 512;  // the teaching kernel's pipe buffer (Linux: 16 pages)
+constexpr int kMaxFds = 16;          // descriptors per process (the teaching kernel's NOFILE)
+
+struct Pipe {
+  std::array<uint8_t, kPipeSize> data{};
+  uint32_t nread = 0, nwrite = 0;  // free-running counts
+  int readers = 0, writers = 0;    // open ends
+  uint32_t used() const { return nwrite - nread; }
+};
+
+struct OpenFile {
+  enum class Kind : uint8_t { Console, Regular, PipeRead, PipeWrite };
+  explicit OpenFile(Kind k) : kind(k) {}
+  ~OpenFile();  // closes a pipe end
+  Kind kind;
+  std::shared_ptr<Inode> inode;  // Regular
+  uint32_t offset = 0;           // Regular
+  std::shared_ptr<Pipe> pipe;    // PipeRead, PipeWrite
+};
+using FileRef = std::shared_ptr<OpenFile>;
+
+// Both ends of a new pipe.
+void make_pipe(FileRef& read_end, FileRef& write_end);
+
+struct FdTable {
+  std::array<FileRef, kMaxFds> fds;
+  FileRef get(int fd) const { return fd >= 0 && fd < kMaxFds ? fds[size_t(fd)] : nullptr; }
+  // The lowest free descriptor for f, or -EMFILE.
+  int add(FileRef f);
+};
+
+}  // namespace vs::container_sim
