@@ -15,6 +15,13 @@ vmm::ModeResult run_workload(const vmm::Workload& w, const vmm::CostModel& costs
     r.unavailable = error;
     return r;
   }
+  // The machine's disk (the `disk N` workload reads it): the teaching
+  // kernel reaches it through its ATA driver at /dev/disk; here the same
+  // bytes are a read-only file at the same path (no block layer yet).
+  if (!host.add_file("/dev/disk", vmm::compare_disk_image(), error)) {
+    r.unavailable = error;
+    return r;
+  }
   std::string* console = &r.console;
   host.set_console([console](std::string_view s) { console->append(s); });
   host.close_input();  // no input: a read of the console is end of file, never a hang

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "host_helpers.h"
+#include "virtscope/trace/event.h"
 
 namespace vs::container_sim {
 namespace {
@@ -76,6 +77,23 @@ TEST(ContainerProcess, BadUserPointers_AreEfault) {
   EXPECT_EQ(t.host->exit_status(pid), 0) << "exit code = which call did not return -14";
 }
 #endif
+
+TEST(ContainerProcess, Orphan_AdoptedAndReapedByPid1) {
+  TestHost t;
+  std::string error;
+  ASSERT_TRUE(t.host->add_file("/bin/orphan", read_bytes(VS_CT_ORPHAN), error)) << error;
+  std::vector<trace::Event> exits;
+  t.host->log().subscribe(trace::KindSet::of({trace::EventKind::ProcessExit}),
+                          [&](const trace::Event& e) { exits.push_back(e); });
+  const uint32_t pid = t.spawn({"orphan"});
+  EXPECT_EQ(t.host->run(kBudget), HostStop::AllExited);
+  EXPECT_EQ(t.host->exit_status(pid), 7 << 8) << "7: adopted by pid 1; 8: getppid was not 1; 99: wait4";
+  ASSERT_EQ(exits.size(), 3u);
+  EXPECT_EQ(exits[0].arg[0], 2u);  // the child first
+  EXPECT_EQ(exits[1].arg[0], 3u);  // then the grandchild, whose parent is now pid 1
+  EXPECT_EQ(exits[1].arg[2], 1u);
+  EXPECT_GT(t.host->counters().preemptions, 0u);  // the spin outlived its time slice
+}
 
 TEST(ContainerProcess, ForkWaitPipe_TwoProcessesPingPong) {
   TestHost t;

@@ -1,17 +1,20 @@
 # container-sim (docs/container-sim.md): the kernel model against the
 # teaching kernel on every workload, process semantics, faults, malformed
 # ELF files, events and determinism.
+# Guest programs of this suite (tests/container/guest).
+virtscope_guest_executable(ct_orphan SOURCES tests/container/guest/orphan.S)
 virtscope_test(container_tests
   container/workloads_test.cpp
   container/process_test.cpp
   container/elf_test.cpp
   container/events_test.cpp)
 target_link_libraries(container_tests PRIVATE vs_container_sim vs_vmm)
-add_dependencies(container_tests vs_kernel vs_kernel_pv vs_initrd)
+add_dependencies(container_tests vs_kernel vs_kernel_pv vs_initrd ct_orphan)
 target_compile_definitions(container_tests PRIVATE
   VS_KERNEL="${VS_KERNEL_PATH}"
   VS_KERNEL_PV="${VS_KERNEL_PV_PATH}"
-  VS_INITRD="${VS_INITRD_PATH}")
+  VS_INITRD="${VS_INITRD_PATH}"
+  VS_CT_ORPHAN="${ct_orphan_PATH}")
 # The teaching kernel's own test programs (tests/kernel/guest): features the
 # workloads do not touch, a faulting child, bad pointers.
 foreach(p checks segv efault hello)

@@ -77,6 +77,25 @@ TEST(Compare, MissingKernel_IsUnavailableNotACrash) {
   EXPECT_FALSE(r.unavailable.empty());
 }
 
+TEST(CostModel, ExitsAreCostedByReasonWithHwExitForTheRest) {
+  CostModel costs;
+  EXPECT_EQ(costs.exit_cycles("IO_INSTRUCTION"), costs.cycles("hw_exit.IO_INSTRUCTION"));
+  EXPECT_NE(costs.exit_cycles("IO_INSTRUCTION"), costs.cycles("hw_exit"));
+  EXPECT_EQ(costs.exit_cycles("CPUID"), costs.cycles("hw_exit"));
+  EXPECT_EQ(costs.set("hw_exit.CPUID=777"), "");  // any reason can get its own cost
+  EXPECT_EQ(costs.exit_cycles("CPUID"), 777u);
+  EXPECT_NE(costs.set("hw_exit.cpuid=1"), "");    // reasons are VT-x names
+  EXPECT_NE(costs.set("hw_exit.=1"), "");
+  // The hvm row follows the per-reason costs.
+  const Workload w = workload({"write", "5"});
+  const ModeResult a = run_workload(Mode::Hvm, w, CostModel());
+  CostModel cheap_io;
+  ASSERT_EQ(cheap_io.set("hw_exit.IO_INSTRUCTION=0"), "");
+  const ModeResult b = run_workload(Mode::Hvm, w, cheap_io);
+  EXPECT_EQ(a.modelled_cycles - b.modelled_cycles,
+            a.exits.at("IO_INSTRUCTION") * CostModel().exit_cycles("IO_INSTRUCTION"));
+}
+
 TEST(CostModel, EveryDefaultHasASourceAndAssignmentsAreChecked) {
   CostModel costs;
   for (const CostEntry& e : costs.entries()) {

@@ -54,6 +54,33 @@ std::string command_line(const Workload& w) {
   return line;
 }
 
+// What a VMM adds to the guest's own instructions, by the cost model.
+uint64_t vmm_cycles(Mode mode, const TrapStats& t, bool hosted, const CostModel& costs) {
+  uint64_t exits = 0, hw_exits = 0;  // hw_exits: hardware exits costed by reason (hvm, hvm-shadow, kvm)
+  for (const auto& [reason, count] : t.exits) {
+    exits += count;
+    hw_exits += count * costs.exit_cycles(exit_reason_name(reason));
+  }
+  // A hosted VMM's I/O request also crosses into the host kernel and its
+  // user-space device model and back (docs/compare.md).
+  const uint64_t io_hops = hosted ? t.io_requests * costs.cycles("hw_exit_to_user") : 0;
+  switch (mode) {
+    case Mode::Hvm:
+    case Mode::Kvm: return hw_exits + io_hops;
+    case Mode::HvmShadow:
+      // A traced PTE write is charged as Adams & Agesen measured it, its
+      // #PF and #DB exits included.
+      return hw_exits - 2 * t.traced_writes * costs.exit_cycles("EXCEPTION_NMI") +
+             t.traced_writes * costs.cycles("shadow_sync_hw") + io_hops;
+    case Mode::Pv:  // no emulation, no shadow: a bounce through the VMM or a hypercall
+      return exits * costs.cycles("trap") + t.total_hypercalls() * costs.cycles("hypercall");
+    default:  // trap, bt: a binary-translation call-out replaces a trap by an in-line call
+      return (exits - t.callouts) * costs.cycles("trap") + t.callouts * costs.cycles("bt_callout") +
+             t.emulated * costs.cycles("emulate") + t.hidden_page_faults * costs.cycles("hidden_fault") +
+             t.translated * costs.cycles("bt_translate") + t.traced_writes * costs.cycles("shadow_sync_bt") + io_hops;
+  }
+}
+
 // Native and the VMM modes share the run: the same kernel, command line and
 // counting; a VMM mode adds its exits and its costs.
 ModeResult run_machine(Mode mode, const Workload& w, const CostModel& costs) {
@@ -108,31 +135,11 @@ ModeResult run_machine(Mode mode, const Workload& w, const CostModel& costs) {
       r.syscalls = t->syscalls;
       r.shadow_syncs = t->shadow_syncs;
     }
-    uint64_t exits = 0;
-    for (const auto& [reason, count] : t->exits) {
-      r.exits[exit_reason_name(reason)] = count;
-      exits += count;
-    }
-    // A binary-translation call-out replaces a trap by an in-line call; a
-    // hardware exit costs a VM exit and entry.
+    for (const auto& [reason, count] : t->exits) r.exits[exit_reason_name(reason)] = count;
     r.hypercalls = t->total_hypercalls();
     r.io_requests = t->io_requests;
     r.io_path = c.hosted || mode == Mode::Kvm ? 2 : 1;
-    // A hosted VMM's I/O request also crosses into the host kernel and its
-    // user-space device model and back (docs/compare.md).
-    if (c.hosted) r.modelled_cycles += r.io_requests * costs.cycles("hw_exit_to_user");
-    if (mode == Mode::Kvm)  // the real hosted path: every I/O request also goes out to this process
-      r.modelled_cycles += exits * costs.cycles("hw_exit") + r.io_requests * costs.cycles("hw_exit_to_user");
-    else if (mode == Mode::Hvm) r.modelled_cycles += exits * costs.cycles("hw_exit");
-    else if (mode == Mode::Pv)  // no emulation, no shadow: a bounce through the VMM or a hypercall
-      r.modelled_cycles += exits * costs.cycles("trap") + r.hypercalls * costs.cycles("hypercall");
-    else if (mode == Mode::HvmShadow)  // a traced PTE write: Adams & Agesen's end-to-end figure, its 2 exits included
-      r.modelled_cycles += (exits - 2 * t->traced_writes) * costs.cycles("hw_exit") +
-                           t->traced_writes * costs.cycles("shadow_sync_hw");
-    else r.modelled_cycles += (exits - t->callouts) * costs.cycles("trap") + t->callouts * costs.cycles("bt_callout") +
-                         t->emulated * costs.cycles("emulate") + t->hidden_page_faults * costs.cycles("hidden_fault") +
-                         t->translated * costs.cycles("bt_translate") +
-                         t->traced_writes * costs.cycles("shadow_sync_bt");
+    r.modelled_cycles += vmm_cycles(mode, *t, c.hosted || mode == Mode::Kvm, costs);
   }
   if (r.stop == MachineStop::Unsupported && m->unsupported()) r.unavailable = m->unsupported();
   // The banner is the kernel's own line (it names the RAM size); what

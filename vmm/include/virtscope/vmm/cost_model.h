@@ -28,6 +28,9 @@ class CostModel {
   const std::vector<CostEntry>& entries() const { return entries_; }
   // Cycles for `name`; 0 for a name not in the table.
   uint64_t cycles(std::string_view name) const;
+  // A hardware VM exit of `reason` (a VT-x name): hw_exit.REASON when the
+  // table has it, else hw_exit.
+  uint64_t exit_cycles(std::string_view reason) const;
   const CostEntry* find(std::string_view name) const;
 
   // "name=cycles" (the command line's --cost). Returns "" or why not.
