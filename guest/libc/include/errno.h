@@ -21,6 +21,7 @@ extern int errno;
 #define EACCES 13  /* permission denied */
 #define EFAULT 14  /* bad address */
 #define EEXIST 17  /* file exists */
+#define ENODEV 19  /* no such device */
 #define ENOTDIR 20 /* not a directory */
 #define EISDIR 21  /* is a directory */
 #define EINVAL 22  /* invalid argument */

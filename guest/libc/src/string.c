@@ -109,6 +109,7 @@ char *strerror(int errnum) {
     case EACCES: return "permission denied";
     case EFAULT: return "bad address";
     case EEXIST: return "file exists";
+    case ENODEV: return "no such device";
     case ENOTDIR: return "not a directory";
     case EISDIR: return "is a directory";
     case EINVAL: return "invalid argument";
