@@ -86,6 +86,8 @@ void print_table(const std::vector<Row>& rows, const vmm::Workload& w) {
                 r.guest_page_faults, r.hidden_page_faults, r.shadow_syncs, r.modelled_cycles, row.host_seconds, ratio,
                 output);
     if (!r.exits.empty()) std::printf("%-11s exits by reason: %s\n", "", exits_by_reason(r).c_str());
+    if (r.nested_references)
+      std::printf("%-11s two-dimensional walks: %" PRIu64 " nested-table references\n", "", r.nested_references);
     if (r.io_requests)
       std::printf("%-11s I/O requests: %" PRIu64 ", each guest -> VMM%s\n", "", r.io_requests,
                   r.io_path == 2 ? " -> host kernel -> device model (hosted)" : " (bare-metal)");
@@ -131,9 +133,9 @@ void print_json(const std::vector<Row>& rows) {
       }
       std::printf("}, \"hypercalls\": %" PRIu64 ", \"syscalls\": %" PRIu64 ", \"guest_page_faults\": %" PRIu64
                   ", \"hidden_page_faults\": %" PRIu64 ", \"shadow_syncs\": %" PRIu64 ", \"io_requests\": %" PRIu64
-                  ", \"io_path\": %d, \"modelled_cycles\": %" PRIu64 ", \"host_seconds\": %.6f, \"console\": %s}",
+                  ", \"io_path\": %d, \"nested_references\": %" PRIu64 ", \"modelled_cycles\": %" PRIu64 ", \"host_seconds\": %.6f, \"console\": %s}",
                   r.hypercalls, r.syscalls, r.guest_page_faults, r.hidden_page_faults, r.shadow_syncs, r.io_requests,
-                  r.io_path, r.modelled_cycles, rows[i].host_seconds, json_string(r.console).c_str());
+                  r.io_path, r.nested_references, r.modelled_cycles, rows[i].host_seconds, json_string(r.console).c_str());
     }
     std::printf("%s\n", i + 1 < rows.size() ? "," : "");
   }
@@ -142,18 +144,18 @@ void print_json(const std::vector<Row>& rows) {
 
 void print_csv(const std::vector<Row>& rows) {
   std::printf("mode,available,exit_status,instructions,exits,hypercalls,syscalls,guest_page_faults,"
-              "hidden_page_faults,shadow_syncs,modelled_cycles,host_seconds,finished,io_requests,io_path,reason\n");
+              "hidden_page_faults,shadow_syncs,modelled_cycles,host_seconds,finished,io_requests,io_path,nested_references,reason\n");
   for (const Row& row : rows) {
     const vmm::ModeResult& r = row.result;
     if (!r.ran()) {
-      std::printf("%s,0,,,,,,,,,,,,,,\"%s\"\n", vmm::mode_name(r.mode), r.unavailable.c_str());
+      std::printf("%s,0,,,,,,,,,,,,,,,\"%s\"\n", vmm::mode_name(r.mode), r.unavailable.c_str());
       continue;
     }
     std::printf("%s,1,%d,%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64
-                ",%.6f,%d,%" PRIu64 ",%d,\n",
+                ",%.6f,%d,%" PRIu64 ",%d,%" PRIu64 ",\n",
                 vmm::mode_name(r.mode), r.exit_status, r.instructions, r.total_exits(), r.hypercalls, r.syscalls,
                 r.guest_page_faults, r.hidden_page_faults, r.shadow_syncs, r.modelled_cycles, row.host_seconds,
-                r.stop == vmm::MachineStop::GuestExit ? 1 : 0, r.io_requests, r.io_path);
+                r.stop == vmm::MachineStop::GuestExit ? 1 : 0, r.io_requests, r.io_path, r.nested_references);
   }
 }
 

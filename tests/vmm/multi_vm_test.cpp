@@ -4,6 +4,7 @@
 // and a crash of one VM's kernel leaves the others running.
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -130,6 +131,32 @@ TEST(MultiVm, SwitchesAreEventsAndRepeatExactly) {
   }
   EXPECT_FALSE(times[0].empty());
   EXPECT_EQ(times[0], times[1]);
+}
+
+// The virtual CPUs beside the real one: each VM's, running or not, with
+// its own address space.
+TEST(MultiVm, EachVmsVirtualCpuIsKeptAndShown) {
+  for (Vmm vmm : {Vmm::Pv, Vmm::HvmShadow, Vmm::Bt}) {
+    std::string error;
+    auto m = Machine::create(vms_config(vmm, {"run=cpu 5000000", "run=cpu 5000000"}), error);
+    ASSERT_TRUE(m) << error;
+    ASSERT_EQ(m->run(8'000'000), MachineStop::Budget);  // both booted, both in their loops
+    ASSERT_GE(m->vm_switches(), 2u);
+    const std::optional<VirtualCpu> a = m->virtual_cpu(0), b = m->virtual_cpu(1);
+    ASSERT_TRUE(a && b);
+    EXPECT_TRUE(a->paging.enabled() && b->paging.enabled());
+    EXPECT_FALSE(m->virtual_cpu(2));
+    if (vmm == Vmm::Pv) {
+      // Machine addresses: each VM's directory lies in its own part of host RAM.
+      const uint32_t part = (16u << 20) + (32u << 20);
+      EXPECT_LT(a->paging.cr3, part);
+      EXPECT_GE(b->paging.cr3, part);
+    } else {
+      // Guest-physical addresses: the same kernel puts its directory at the
+      // same place in each VM's own memory.
+      EXPECT_EQ(a->paging.cr3, b->paging.cr3);
+    }
+  }
 }
 
 TEST(MultiVm, ImpossibleConfigurationsAreRefused) {

@@ -61,8 +61,9 @@ TEST(TrapMode, NativeKernelHangsBecausePopfLosesTheVirtualIf) {
   EXPECT_EQ(exits(ExitReason::ExternalInterrupt), 0u);
   // The real IF is set (the VMM keeps it so), the virtual IF is clear, and
   // the guest kernel is at ring 1.
-  ASSERT_NE(m->virtual_cpu(), nullptr);
+  ASSERT_TRUE(m->virtual_cpu());
   EXPECT_FALSE(m->virtual_cpu()->interrupts_enabled);
+  EXPECT_TRUE(m->virtual_cpu()->interrupt_pending);  // the tick it waits for, held back
   EXPECT_TRUE(m->cpu().state().eflags & cpu::flag::IF);
   EXPECT_EQ(m->cpu().state().cpl, 1);
 }
@@ -182,6 +183,37 @@ TEST_P(HvmMode, SameConsoleAndExitStatusAsNativeWithOnlyTheExitsAskedFor) {
 
 INSTANTIATE_TEST_SUITE_P(Workloads, HvmMode,
                          kEveryWorkload);
+
+// A CPU-bound loop exits for nothing but the timer: more iterations add
+// only timer ticks (each with its EOI, and maybe an interrupt window), no
+// exit per iteration.
+TEST(HvmMode, ComputeExitsOnlyForTimerTicks) {
+  const ModeResult shorter = run_workload(Mode::Hvm, workload({"cpu", "1000000"}), CostModel());
+  const ModeResult longer = run_workload(Mode::Hvm, workload({"cpu", "3000000"}), CostModel());
+  ASSERT_TRUE(shorter.ran() && longer.ran());
+  const uint64_t more_exits = longer.total_exits() - shorter.total_exits();
+  const uint64_t more_ticks = exits(longer, "EXTERNAL_INTERRUPT") - exits(shorter, "EXTERNAL_INTERRUPT");
+  EXPECT_GE(more_ticks, 10u);  // 2 million more iterations: tens of 10 ms ticks
+  // Each tick is an external-interrupt exit and the handler's EOI to the
+  // PIC (one OUT); the output line is the same length in both runs.
+  EXPECT_EQ(exits(longer, "IO_INSTRUCTION") - exits(shorter, "IO_INSTRUCTION"), more_ticks);
+  EXPECT_EQ(more_exits, 2 * more_ticks + exits(longer, "INTERRUPT_WINDOW") - exits(shorter, "INTERRUPT_WINDOW"));
+}
+
+// Nested paging pays in its walks instead: every TLB miss reads nested
+// entries too, and compare charges each (`nested_walk_ref`).
+TEST(HvmMode, NestedWalkReferencesAreCountedAndCharged) {
+  const ModeResult a = run_workload(Mode::Hvm, workload({"pagefault", "50"}), CostModel());
+  const ModeResult b = run_workload(Mode::Hvm, workload({"pagefault", "200"}), CostModel());
+  ASSERT_TRUE(a.ran() && b.ran());
+  EXPECT_GT(a.nested_references, 1000u);
+  EXPECT_GT(b.nested_references, a.nested_references);  // more pages, more misses, more references
+  CostModel free_walks;
+  ASSERT_EQ(free_walks.set("nested_walk_ref=0"), "");
+  EXPECT_EQ(a.modelled_cycles - run_workload(Mode::Hvm, workload({"pagefault", "50"}), free_walks).modelled_cycles,
+            a.nested_references * CostModel().cycles("nested_walk_ref"));
+  EXPECT_EQ(run_workload(Mode::HvmShadow, workload({"pagefault", "50"}), CostModel()).nested_references, 0u);
+}
 
 TEST(HvmMode, PageFaultsCostNoExitUnderNestedPagingButTrapsUnderBt) {
   const ModeResult hvm = run_workload(Mode::Hvm, workload({"pagefault", "100"}), CostModel());

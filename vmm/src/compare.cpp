@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "trap/trap_monitor.h"
+#include "virtscope/mmu/mmu.h"
 
 namespace vs::vmm {
 
@@ -140,6 +141,9 @@ ModeResult run_machine(Mode mode, const Workload& w, const CostModel& costs) {
     r.io_requests = t->io_requests;
     r.io_path = c.hosted || mode == Mode::Kvm ? 2 : 1;
     r.modelled_cycles += vmm_cycles(mode, *t, c.hosted || mode == Mode::Kvm, costs);
+    // Nested paging's price: the second dimension of every TLB miss's walk.
+    r.nested_references = m->mmu_stats().nested_walk_references;
+    r.modelled_cycles += r.nested_references * costs.cycles("nested_walk_ref");
   }
   if (r.stop == MachineStop::Unsupported && m->unsupported()) r.unavailable = m->unsupported();
   // The banner is the kernel's own line (it names the RAM size); what

@@ -169,7 +169,11 @@ const TrapStats* Machine::trap_stats() const {
 }
 const TrapStats* Machine::vm_stats(size_t vm) const { return vm < vms_.size() ? &vms_[vm].monitor->stats() : nullptr; }
 int Machine::vm_exit_status(size_t vm) const { return vm < vms_.size() ? vms_[vm].exit_status : -1; }
-const VirtualCpu* Machine::virtual_cpu() const { return vms_.empty() ? nullptr : vms_[0].monitor->vcpu(); }
+const mmu::MmuStats& Machine::mmu_stats() const { return board_->mmu.stats(); }
+std::optional<VirtualCpu> Machine::virtual_cpu(size_t vm) const {
+  if (vm >= vms_.size()) return std::nullopt;
+  return vms_[vm].monitor->vcpu(vm == current_ ? cpu_->state() : vms_[vm].state);
+}
 
 // One monitor per VM, each with its part of host RAM, its devices, its
 // console and its exit.

@@ -33,7 +33,9 @@ class VmMonitor {
   virtual bool wants_cpu() const = 0;
   virtual const char* failure() const = 0;
   virtual const TrapStats& stats() const = 0;
-  virtual const VirtualCpu* vcpu() const { return nullptr; }
+  // The virtual CPU as the guest believes it is, given the VM's real CPU
+  // state (the CPU's while attached, the Machine's copy otherwise).
+  virtual VirtualCpu vcpu(const cpu::CpuState& real) const = 0;
   // The guest's console input: it can take a byte now / here it is.
   virtual bool console_ready() const = 0;
   virtual void console_receive(uint8_t byte) = 0;

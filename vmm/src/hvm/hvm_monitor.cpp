@@ -103,6 +103,21 @@ void HvmMonitor::detach() {
   host_.mmu.set_nested(std::nullopt);
 }
 
+// In non-root mode the guest's registers are the real ones, but for the
+// paging registers under shadow paging (the VMM's virtual copies).
+VirtualCpu HvmMonitor::vcpu(const CpuState& real) const {
+  VirtualCpu v;
+  v.interrupts_enabled = real.eflags & cpu::flag::IF;
+  v.paging = shadow_ ? paging_ : GuestPaging{real.cr0, real.cr3, real.cr4};
+  v.cr2 = real.cr2;
+  v.gdtr = real.gdtr;
+  v.idtr = real.idtr;
+  v.tr = real.tr.selector;
+  v.halted = real.halted;
+  v.interrupt_pending = pic_intr_;
+  return v;
+}
+
 // The VM's PIC drives the CPU's INTR pin, except while the VMM holds an
 // interrupt for the guest's interrupt window.
 void HvmMonitor::intr_changed(bool level) {

@@ -49,6 +49,7 @@ class HvmMonitor final : public VmMonitor, public cpu::InterruptController {
   void detach() override;
   bool handle_exit() override;
   bool wants_cpu() const override { return pic_intr_; }
+  VirtualCpu vcpu(const cpu::CpuState& real) const override;
   bool console_ready() const override { return devices_.console_ready(); }
   void console_receive(uint8_t byte) override { devices_.console_receive(byte); }
 

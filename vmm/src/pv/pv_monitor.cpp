@@ -154,6 +154,21 @@ bool PvMonitor::real_segment(uint16_t selector, cpu::Segment& out) const {
   return true;
 }
 
+// The guest's interrupt flag is its upcall mask; its CR3 is the real one
+// (its own directory), its CR2 the one in the shared-info page. Its
+// descriptor tables are registered, not loaded: no GDTR/IDTR of its own.
+VirtualCpu PvMonitor::vcpu(const CpuState& real) const {
+  VirtualCpu v;
+  if (!events_) return v;
+  pv_shared_info& shared = events_->shared();
+  v.interrupts_enabled = !shared.upcall_mask;
+  v.paging = GuestPaging{real.cr0, real.cr3, real.cr4};
+  v.cr2 = shared.cr2;
+  v.halted = real.halted;
+  v.interrupt_pending = shared.upcall_pending || raised_;
+  return v;
+}
+
 // ------------------------------------------------------------ events ----
 
 // The VMM's timer: a physical interrupt into the hypervisor every 10 ms,

@@ -54,6 +54,7 @@ class PvMonitor final : public VmMonitor, public cpu::CpuHooks, public cpu::Inte
   void detach() override;
   bool wants_cpu() const override { return raised_ || (events_ && events_->upcall_due()); }
   const TrapStats& stats() const override { return stats_; }
+  VirtualCpu vcpu(const cpu::CpuState& real) const override;
   const char* failure() const override { return failure_.empty() ? nullptr : failure_.c_str(); }
   // The guest's console input: the ring has room and the guest listens.
   bool console_ready() const override;

@@ -60,7 +60,11 @@ class TrapMonitor final : public VmMonitor, public cpu::CpuHooks, public cpu::In
   void detach() override;
   bool wants_cpu() const override { return pic_intr_; }
   const TrapStats& stats() const override { return stats_; }
-  const VirtualCpu* vcpu() const override { return &vcpu_; }
+  VirtualCpu vcpu(const cpu::CpuState&) const override {
+    VirtualCpu v = vcpu_;
+    v.interrupt_pending = pic_intr_;
+    return v;
+  }
   // Why the VMM stopped the machine (an instruction it cannot emulate), or null.
   const char* failure() const override { return failure_.empty() ? nullptr : failure_.c_str(); }
   bool console_ready() const override { return devices_.console_ready(); }

@@ -57,6 +57,7 @@ struct ModeResult {
   uint64_t hidden_page_faults = 0; // #PF the VMM handled itself
   uint64_t shadow_syncs = 0;
   uint64_t io_requests = 0;        // I/O requests the VM's device models served
+  uint64_t nested_references = 0;  // nested-table entries read by two-dimensional walks (hvm)
   int io_path = 0;                 // their path (IoRequest events): 1 guest -> VMM, 2 ... -> host kernel -> device model
   uint64_t modelled_cycles = 0;
 

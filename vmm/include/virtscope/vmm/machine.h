@@ -11,6 +11,7 @@
 #include <map>
 #include <span>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,6 +19,10 @@
 #include "virtscope/cpu/cpu.h"
 #include "virtscope/trace/event.h"
 #include "virtscope/vmm/vm_state.h"
+
+namespace vs::mmu {
+struct MmuStats;
+}
 
 namespace vs::devices {
 struct MultibootImage;
@@ -120,7 +125,11 @@ class Machine {
   // The VMM's counters (any MachineConfig::Vmm but None) and the trap VMM's
   // virtual CPU (Trap, Bt), else null.
   const TrapStats* trap_stats() const;
-  const VirtualCpu* virtual_cpu() const;
+  // VM `vm`'s virtual CPU (virtual IF, paging registers, descriptor tables,
+  // pending interrupt), beside the real CPU's state; nothing without a VM.
+  std::optional<VirtualCpu> virtual_cpu(size_t vm = 0) const;
+  // The real MMU's counters (TLB hits and misses, walks, nested references).
+  const mmu::MmuStats& mmu_stats() const;
   // Several VMs (MachineConfig::vms): how many, each one's counters and
   // exit status (-1 while it runs), which one has the CPU (0-based), and
   // how often the VMM switched between them.

@@ -25,6 +25,7 @@ struct VirtualCpu {
   cpu::TableReg gdtr{0, 0}, idtr{0, 0};
   uint16_t tr = 0;
   bool halted = false;
+  bool interrupt_pending = false;   // a virtual interrupt (or pv event) waits for the guest
 };
 
 struct TrapStats {
