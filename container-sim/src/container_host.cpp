@@ -25,6 +25,10 @@ bool ContainerHost::add_file(const std::string& path, std::vector<uint8_t> bytes
   return kernel_->add_file(path, std::move(bytes), error);
 }
 
+bool ContainerHost::add_directory(const std::string& path, std::string& error) {
+  return kernel_->add_directory(path, error);
+}
+
 bool ContainerHost::add_initrd(const std::string& cpio_path, std::string& error) {
   std::ifstream in(cpio_path, std::ios::binary);
   if (!in) {

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "namespaces.h"
 #include "vfs.h"
 
 namespace vs::container_sim {
@@ -28,13 +29,22 @@ struct Pipe {
 };
 
 struct OpenFile {
-  enum class Kind : uint8_t { Console, Regular, PipeRead, PipeWrite };
+  // Directory: getdents64 lists it. Proc: a procfs file, its text made at
+  // open (Linux makes it at the first read; either way a reader sees one
+  // snapshot), writable where procfs says so (uid_map, gid_map). Namespace:
+  // /proc/PID/ns/*, held for setns(2).
+  enum class Kind : uint8_t { Console, Regular, PipeRead, PipeWrite, Directory, Proc, Namespace };
   explicit OpenFile(Kind k) : kind(k) {}
   ~OpenFile();  // closes a pipe end
   Kind kind;
-  std::shared_ptr<Inode> inode;  // Regular
-  uint32_t offset = 0;           // Regular
+  std::shared_ptr<Inode> inode;  // Regular, Directory, Proc
+  PathRef where;                 // Directory: the mount it was opened through
+  uint32_t offset = 0;           // Regular, Directory (entries read), Proc
+  bool writable = false;         // opened O_WRONLY or O_RDWR
   std::shared_ptr<Pipe> pipe;    // PipeRead, PipeWrite
+  std::shared_ptr<const std::vector<uint8_t>> text;  // Proc: the snapshot
+  std::shared_ptr<PidNamespace> proc_pid_ns;         // Proc: the PID namespace its proc instance numbers in
+  NsHandle ns;                                       // Namespace
 };
 using FileRef = std::shared_ptr<OpenFile>;
 

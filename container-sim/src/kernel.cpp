@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <initializer_list>
 #include <iterator>
 
 #include "linux_abi.h"
@@ -38,6 +39,14 @@ Kernel::Kernel(const HostConfig& config)
   init_ns_.ipc = std::make_shared<IpcNamespace>();
   init_ns_.net = std::make_shared<NetNamespace>();
   init_ns_.user = std::make_shared<UserNamespace>();
+  init_ns_.pid_for_children = init_ns_.pid;
+  for (NamespaceBase* n : std::initializer_list<NamespaceBase*>{init_ns_.user.get(), init_ns_.pid.get(),
+                                                               init_ns_.mnt.get(), init_ns_.uts.get(),
+                                                               init_ns_.ipc.get(), init_ns_.net.get()}) {
+    n->id = new_ns_id();
+    if (n != init_ns_.user.get()) n->owner = init_ns_.user;
+  }
+  init_ns_.net->devices[0].up = true;  // the host's lo is up, as on a booted Linux
   // Virtual time starts at 0 with the first user instruction: no guest
   // kernel boots here, so nothing runs before it.
   cpu_.set_instructions(0);
@@ -51,6 +60,14 @@ Kernel::~Kernel() {
 
 bool Kernel::add_file(const std::string& path, std::vector<uint8_t> bytes, std::string& error) {
   return init_ns_.mnt->mounts.add_file(path, std::make_shared<const std::vector<uint8_t>>(std::move(bytes)), error);
+}
+
+bool Kernel::add_directory(const std::string& path, std::string& error) {
+  return init_ns_.mnt->mounts.add_file(path, nullptr, error);
+}
+
+int Kernel::resolve(Process& p, const std::string& path, PathRef& out) {
+  return p.ns.mnt->mounts.resolve(p.root, p.cwd, path, out, &p);
 }
 
 const HostCounters& Kernel::counters() const {

@@ -57,6 +57,7 @@ class Kernel final : public cpu::CpuHooks {
 
   // --- ContainerHost ---
   bool add_file(const std::string& path, std::vector<uint8_t> bytes, std::string& error);
+  bool add_directory(const std::string& path, std::string& error);
   uint32_t spawn(const std::vector<std::string>& argv, const std::vector<std::string>& envp, std::string& error);
   HostStop run(uint64_t budget);
   void request_stop();
@@ -101,13 +102,43 @@ class Kernel final : public cpu::CpuHooks {
   SysResult sys_munmap(Process&, const SyscallArgs&);
   SysResult sys_uname(Process&, const SyscallArgs&);
   SysResult sys_sched_yield(Process&, const SyscallArgs&);
+  SysResult sys_prctl(Process&, const SyscallArgs&);
   SysResult sys_nanosleep(Process&, const SyscallArgs&);
   SysResult sys_mmap2(Process&, const SyscallArgs&);
   SysResult sys_clock_gettime(Process&, const SyscallArgs&);
+  // namespaces and credentials (syscalls_namespace.cpp)
+  SysResult sys_clone(Process&, const SyscallArgs&);
+  SysResult sys_unshare(Process&, const SyscallArgs&);
+  SysResult sys_setns(Process&, const SyscallArgs&);
+  SysResult sys_sethostname(Process&, const SyscallArgs&);
+  SysResult sys_setdomainname(Process&, const SyscallArgs&);
+  SysResult sys_getuid(Process&, const SyscallArgs&);
+  SysResult sys_getgid(Process&, const SyscallArgs&);
+  SysResult sys_geteuid(Process&, const SyscallArgs&);
+  SysResult sys_getegid(Process&, const SyscallArgs&);
+  SysResult sys_setuid(Process&, const SyscallArgs&);
+  SysResult sys_setgid(Process&, const SyscallArgs&);
+  SysResult sys_msgget(Process&, const SyscallArgs&);
+  SysResult sys_shmget(Process&, const SyscallArgs&);
+  // mounts and directories (syscalls_mount.cpp)
+  SysResult sys_mount(Process&, const SyscallArgs&);
+  SysResult sys_umount2(Process&, const SyscallArgs&);
+  SysResult sys_chroot(Process&, const SyscallArgs&);
+  SysResult sys_pivot_root(Process&, const SyscallArgs&);
+  SysResult sys_chdir(Process&, const SyscallArgs&);
+  SysResult sys_mkdir(Process&, const SyscallArgs&);
+  SysResult sys_getcwd(Process&, const SyscallArgs&);
+  SysResult sys_getdents64(Process&, const SyscallArgs&);
+  SysResult sys_readlink(Process&, const SyscallArgs&);
+  // signals (signals.cpp)
+  SysResult sys_rt_sigaction(Process&, const SyscallArgs&);
+  SysResult sys_sigreturn(Process&, const SyscallArgs&);
 
  private:
   // --- processes (kernel.cpp, process_tree.cpp) ---
   Process* new_process(Process* parent, const NamespaceSet& ns, Cgroup* cgroup);
+  // fork's copy (address space, files, credentials, dispositions) into `set`; null with -errno in `error`.
+  Process* copy_process(Process& p, const NamespaceSet& set, int& error);
   // Replaces p's image with the executable at `path` (exec semantics: the
   // old address space survives a failure). -errno, and a reason in `why`.
   int exec_image(Process& p, const std::string& path, const std::vector<std::string>& argv,
@@ -119,8 +150,39 @@ class Kernel final : public cpu::CpuHooks {
   uint32_t pid_as_seen_by(const Process& viewer, const Process& p) const;  // 0: not visible
   void kill_with_message(Process& p, int sig, const std::string& what);
 
+  // --- namespaces (namespaces.cpp) ---
+  // New namespaces for the CLONE_NEW* bits of `flags`, made by `creator`
+  // into `set` (a copy of its own set); the user namespace first, so it owns
+  // the others (user_namespaces(7)). 0 or -errno; nothing changes on failure.
+  int make_namespaces(Process& creator, uint32_t flags, NamespaceSet& set, PathRef* root, PathRef* cwd,
+                      bool by_unshare);
+  uint64_t new_ns_id() { return next_ns_id_++; }
+  // Has p every capability in `target` (cap_capable(): its own namespace if
+  // it holds them there; a descendant namespace whose owner is p's euid)?
+  bool capable(const Process& p, const UserNamespace& target) const;
+  // The credentials seen from p's user namespace (kOverflowId when unmapped).
+  uint32_t seen_id(const Process& p, uint32_t kid, bool gid) const;
+  // A uid_map/gid_map write (user_namespaces(7) rules). 0 or -errno.
+  int write_id_map(Process& writer, Process& target, bool gid, const std::string& text);
+
+  // --- signals (signals.cpp) ---
+  // kill(2) from `sender` (null: the kernel): the default action, a
+  // handler, or nothing, with PID-namespace init protection (§1.2).
+  void send_signal(Process& target, int sig, const Process* sender);
+  // Runs a pending handled signal: a frame on the user stack, EIP at the handler.
+  void deliver_signal(Process& p);
+  // §1.2: the init of a child PID namespace died: SIGKILL the rest of it.
+  void init_died(Process& init);
+
+  // --- procfs (procfs.cpp) ---
+  int proc_open(Process& p, const PathRef& at, uint32_t flags, FileRef& out);
+  int proc_write(Process& p, OpenFile& f, const std::string& text);
+  Process* process_in(const PidNamespace& ns, uint32_t pid) const;
+  int resolve(Process& p, const std::string& path, PathRef& out);
+
   // --- the scheduler (scheduler.cpp) ---
   Process* pick_next();
+  Process* scan(bool& died);  // one pass of pick_next over the table
   bool retry(Process& p);
   void switch_to(Process& p);
   void leave_cpu();
@@ -143,6 +205,7 @@ class Kernel final : public cpu::CpuHooks {
   Frames frames_;
 
   NamespaceSet init_ns_;   // the initial namespaces (the host's view)
+  uint64_t next_ns_id_ = 0xF0000000u;  // nsfs inode numbers, as Linux's proc_inum_ida starts them
   Cgroup root_cgroup_;     // cgroup v2 root
   std::vector<std::unique_ptr<Process>> slots_;  // the process table; slot order is round-robin order
   size_t last_slot_ = 0;             // the slot that ran last

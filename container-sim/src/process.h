@@ -39,6 +39,12 @@ struct Process {
   FdTable files;
   NamespaceSet ns;
   Cgroup* cgroup = nullptr;
+  PathRef root, cwd;               // where "/" and relative paths start (chroot, chdir, pivot_root)
+
+  // Credentials, as kernel ids (the root user namespace's numbers); what
+  // getuid() returns is them seen from ns.user (namespaces.h id_from_kernel).
+  uint32_t uid = 0, euid = 0, suid = 0, gid = 0, egid = 0, sgid = 0;
+  bool caps = true;                // the full capability set in ns.user (root, or a user namespace's creator)
 
   ProcState state = ProcState::Runnable;
   SyscallArgs call;                // Blocked: the call to finish when it can
@@ -46,6 +52,12 @@ struct Process {
   uint64_t wake_at = 0;            // Blocked in nanosleep: the virtual time it ends
   bool sleeping = false;           // nanosleep's deadline is set
   int pending_signal = 0;          // kill(): terminate with this signal at the next chance
+  uint64_t pending_handled = 0;    // signals (bit sig-1) to deliver to a handler (signals.cpp)
+  struct SigAction {
+    uint32_t handler = 0, flags = 0, restorer = 0;  // SIG_DFL 0, SIG_IGN 1, else an address
+  };
+  SigAction actions[64];
+  std::vector<cpu::CpuState> signal_frames;  // what sigreturn restores, innermost last
   int wait_status = 0;             // Zombie: what wait4 reports
 
   uint64_t syscalls = 0, page_faults = 0;

@@ -79,7 +79,7 @@ Process* Kernel::new_process(Process* parent, const NamespaceSet& ns, Cgroup* cg
 int Kernel::exec_image(Process& p, const std::string& path, const std::vector<std::string>& argv,
                        const std::vector<std::string>& envp, std::string* why) {
   Resolved where;
-  int r = p.ns.mnt->mounts.resolve(path, where);
+  int r = resolve(p, path, where);
   if (r == 0 && where.inode->type == Inode::Type::Directory) r = -kEISDIR;  // execve(2): EACCES on Linux
   if (r < 0) {
     if (why) *why = path + (r == -kENOENT ? ": no such file" : r == -kEISDIR ? ": is a directory" : ": bad path");
@@ -104,6 +104,14 @@ int Kernel::exec_image(Process& p, const std::string& path, const std::vector<st
   p.mm = std::move(space);
   p.regs = user_state(image.entry, esp, p.mm->directory());
   p.name = base_name(path);
+  // signal(7): handled signals go back to the default after execve (ignored
+  // ones stay ignored); capabilities(7): the new program keeps the full set
+  // only as root of its user namespace (no file capabilities here).
+  for (Process::SigAction& a : p.actions)
+    if (a.handler > kSIG_IGN) a = Process::SigAction{};
+  p.pending_handled = 0;
+  p.signal_frames.clear();
+  p.caps = id_from_kernel(*p.ns.user, false, p.euid) == 0;
   return 0;
 }
 
@@ -119,6 +127,7 @@ uint32_t Kernel::spawn(const std::vector<std::string>& argv, const std::vector<s
     error = "too many processes";
     return 0;
   }
+  p->root = p->cwd = init_ns_.mnt->mounts.root_ref();  // root (uid 0) with every capability
   if (exec_image(*p, path, argv, envp, &error) < 0) {
     reap(*p);
     return 0;
@@ -148,8 +157,12 @@ void Kernel::terminate(Process& p, int wait_status) {
   p.state = ProcState::Zombie;
   p.wait_status = wait_status;
   p.sleeping = false;
+  p.pending_signal = 0;
+  p.pending_handled = 0;
+  p.signal_frames.clear();
   ++counters_.processes_exited;
   if (current_ == &p) leave_cpu();
+  init_died(p);
   for (auto& slot : slots_) {
     if (!slot || slot->parent != &p) continue;
     Process& child = *slot;
@@ -210,6 +223,7 @@ std::vector<ProcessInfo> Kernel::processes() const {
     ProcessInfo i;
     i.pid = p->pid();
     i.ppid = p->parent ? p->parent->pid() : 0;
+    i.uid = p->uid;
     i.name = p->name;
     i.state = p->state == ProcState::Zombie ? 'Z' : p->state == ProcState::Blocked ? 'S' : 'R';
     i.frames = p->mm ? p->mm->frames() : 0;

@@ -19,19 +19,45 @@
 namespace vs::container_sim {
 
 Process* Kernel::pick_next() {
+  // A death during the scan (a pending fatal signal) can unblock a process
+  // already passed over (its parent in wait4, a pipe's reader): scan again.
+  for (bool died = true; died;) {
+    died = false;
+    if (Process* p = scan(died)) return p;
+  }
+  return nullptr;
+}
+
+Process* Kernel::scan(bool& died) {
   const size_t n = slots_.size();
   for (size_t k = 1; k <= n; ++k) {
     const size_t i = (last_slot_ + k) % n;
     Process* p = slots_[i].get();
     if (!p || p->state == ProcState::Zombie) continue;
-    // kill(): every signal terminates (no handlers yet), the next time the
-    // target would run, or at once when it is blocked (Linux interrupts the
-    // call, then the signal ends the process on its way back to user mode).
+    // A fatal signal ends the process the next time it would run, or at
+    // once when it is blocked (Linux interrupts the call, then the signal
+    // ends the process on its way back to user mode).
     if (p->pending_signal) {
       terminate(*p, p->pending_signal);
+      died = true;
       continue;
     }
+    if (p->pending_handled && p->state == ProcState::Blocked) {
+      // A handled signal interrupts a blocked call: it fails with EINTR
+      // and the handler runs (signal(7); SA_RESTART is not modelled).
+      p->state = ProcState::Runnable;
+      p->sleeping = false;
+      p->regs.gpr[cpu::EAX] = uint32_t(-linux_abi::kEINTR);
+      emit_syscall(*p, p->call, -linux_abi::kEINTR);
+    }
     if (p->state == ProcState::Blocked && !retry(*p)) continue;
+    if (p->pending_handled) {
+      deliver_signal(*p);
+      if (p->state == ProcState::Zombie) {
+        died = true;
+        continue;
+      }
+    }
     last_slot_ = i;
     return p;
   }
@@ -83,6 +109,10 @@ void Kernel::finish_call(Process& p, const SyscallArgs& args, const SysResult& r
   if (p.pending_signal) {  // it killed itself
     terminate(p, p.pending_signal);
     return;
+  }
+  if (p.pending_handled) {  // to a handler first, on the way back to user mode
+    deliver_signal(p);
+    if (p.state == ProcState::Zombie) return;
   }
   if (yield_) {
     yield_ = false;

@@ -1,6 +1,7 @@
 // The system-call table: Linux i386 numbers (arch/x86/entry/syscalls/
 // syscall_32.tbl) to handlers, the subset the teaching kernel serves
-// (docs/kernel.md "System calls"). Anything else is -ENOSYS.
+// (docs/kernel.md "System calls"), plus namespaces, mounts, credentials and
+// signal handlers (docs/container-sim.md). Anything else is -ENOSYS.
 #include "kernel.h"
 #include "linux_abi.h"
 
@@ -16,21 +17,53 @@ const std::vector<Kernel::SyscallEntry>& Kernel::syscall_table() {
       {6, "close", &Kernel::sys_close},
       {7, "waitpid", &Kernel::sys_wait4},  // waitpid(pid, status, options) = wait4 without rusage
       {11, "execve", &Kernel::sys_execve},
+      {12, "chdir", &Kernel::sys_chdir},
       {20, "getpid", &Kernel::sys_getpid},
+      {21, "mount", &Kernel::sys_mount},
+      {23, "setuid", &Kernel::sys_setuid},
+      {24, "getuid", &Kernel::sys_getuid},
       {37, "kill", &Kernel::sys_kill},
+      {39, "mkdir", &Kernel::sys_mkdir},
       {42, "pipe", &Kernel::sys_pipe},
       {45, "brk", &Kernel::sys_brk},
+      {46, "setgid", &Kernel::sys_setgid},
+      {47, "getgid", &Kernel::sys_getgid},
+      {49, "geteuid", &Kernel::sys_geteuid},
+      {50, "getegid", &Kernel::sys_getegid},
+      {52, "umount2", &Kernel::sys_umount2},
+      {61, "chroot", &Kernel::sys_chroot},
       {63, "dup2", &Kernel::sys_dup2},
       {64, "getppid", &Kernel::sys_getppid},
+      {74, "sethostname", &Kernel::sys_sethostname},
+      {85, "readlink", &Kernel::sys_readlink},
       {90, "mmap", &Kernel::sys_old_mmap},
       {91, "munmap", &Kernel::sys_munmap},
       {114, "wait4", &Kernel::sys_wait4},
+      {119, "sigreturn", &Kernel::sys_sigreturn},
+      {120, "clone", &Kernel::sys_clone},
+      {121, "setdomainname", &Kernel::sys_setdomainname},
       {122, "uname", &Kernel::sys_uname},
       {158, "sched_yield", &Kernel::sys_sched_yield},
       {162, "nanosleep", &Kernel::sys_nanosleep},
+      {172, "prctl", &Kernel::sys_prctl},
+      {173, "rt_sigreturn", &Kernel::sys_sigreturn},
+      {174, "rt_sigaction", &Kernel::sys_rt_sigaction},
+      {183, "getcwd", &Kernel::sys_getcwd},
       {192, "mmap2", &Kernel::sys_mmap2},
+      {199, "getuid32", &Kernel::sys_getuid},
+      {200, "getgid32", &Kernel::sys_getgid},
+      {201, "geteuid32", &Kernel::sys_geteuid},
+      {202, "getegid32", &Kernel::sys_getegid},
+      {213, "setuid32", &Kernel::sys_setuid},
+      {214, "setgid32", &Kernel::sys_setgid},
+      {217, "pivot_root", &Kernel::sys_pivot_root},
+      {220, "getdents64", &Kernel::sys_getdents64},
       {252, "exit_group", &Kernel::sys_exit},  // one thread per process: the same as exit
       {265, "clock_gettime", &Kernel::sys_clock_gettime},
+      {310, "unshare", &Kernel::sys_unshare},
+      {346, "setns", &Kernel::sys_setns},
+      {395, "shmget", &Kernel::sys_shmget},
+      {399, "msgget", &Kernel::sys_msgget},
   };
   return table;
 }

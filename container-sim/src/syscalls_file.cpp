@@ -1,6 +1,6 @@
 // File system calls: read, write, open, close, pipe, dup2 over the console,
-// regular files of the in-memory file system (read-only so far) and pipes
-// (files.h). A call that must wait says SysResult::block() before it has
+// regular files of the in-memory file system (read-only so far), pipes
+// (files.h), directories (getdents64: syscalls_mount.cpp) and procfs files. A call that must wait says SysResult::block() before it has
 // changed anything (scheduler.cpp explains why).
 #include <algorithm>
 
@@ -46,6 +46,16 @@ SysResult Kernel::sys_read(Process& p, const SyscallArgs& args) {
       pp.nread += got;  // consumed only once the copy succeeded
       return SysResult::done(int32_t(got));
     }
+    case OpenFile::Kind::Proc: {
+      const std::vector<uint8_t>& data = *f->text;
+      const uint32_t size = uint32_t(data.size());
+      const uint32_t k = f->offset >= size ? 0 : std::min(size - f->offset, n);
+      if (k && p.mm->copy_out(ubuf, data.data() + f->offset, k) < 0) return SysResult::done(-kEFAULT);
+      f->offset += k;
+      return SysResult::done(int32_t(k));
+    }
+    case OpenFile::Kind::Directory: return SysResult::done(-kEISDIR);
+    case OpenFile::Kind::Namespace: return SysResult::done(-kEINVAL);
     case OpenFile::Kind::PipeWrite: return SysResult::done(-kEBADF);
   }
   return SysResult::done(-kEBADF);
@@ -72,6 +82,14 @@ SysResult Kernel::sys_write(Process& p, const SyscallArgs& args) {
     }
     return SysResult::done(int32_t(n));
   }
+  if (f->kind == OpenFile::Kind::Proc) {
+    // uid_map and gid_map: the whole map in one write of less than a page.
+    if (!f->writable) return SysResult::done(-kEBADF);
+    if (n >= kChunk) return SysResult::done(-kEINVAL);
+    std::string text(n, '\0');
+    if (n && p.mm->copy_in(text.data(), ubuf, n) < 0) return SysResult::done(-kEFAULT);
+    return SysResult::done(proc_write(p, *f, text));
+  }
   if (f->kind != OpenFile::Kind::Console) return SysResult::done(-kEBADF);
   std::string chunk;
   for (uint32_t done = 0; done < n;) {
@@ -88,10 +106,22 @@ SysResult Kernel::sys_open(Process& p, const SyscallArgs& args) {
   std::string path;
   const int r = p.mm->copy_string(path, args.a[0], 4096);
   if (r < 0) return SysResult::done(r == -kE2BIG ? -kENAMETOOLONG : r);
-  if ((args.a[1] & kO_ACCMODE) != 0) return SysResult::done(-kEPERM);  // read-only so far (the teaching kernel's answer)
+  const bool write = (args.a[1] & kO_ACCMODE) != 0;
   Resolved where;
-  if (const int e = p.ns.mnt->mounts.resolve(path, where)) return SysResult::done(e);
-  if (where.inode->type == Inode::Type::Directory) return SysResult::done(-kEISDIR);  // no getdents yet
+  if (const int e = resolve(p, path, where)) return SysResult::done(e);
+  if (where.inode->proc_kind && where.inode->type == Inode::Type::Regular) {  // procfs files (procfs.cpp)
+    FileRef f;
+    if (const int e = proc_open(p, where, args.a[1], f)) return SysResult::done(e);
+    return SysResult::done(p.files.add(std::move(f)));
+  }
+  if (where.inode->type == Inode::Type::Directory) {
+    if (write) return SysResult::done(-kEISDIR);
+    auto d = std::make_shared<OpenFile>(OpenFile::Kind::Directory);  // for getdents64
+    d->inode = where.inode;
+    d->where = where;
+    return SysResult::done(p.files.add(std::move(d)));
+  }
+  if (write) return SysResult::done(-kEPERM);  // regular files are read-only so far (the teaching kernel's answer)
   auto f = std::make_shared<OpenFile>(OpenFile::Kind::Regular);
   f->inode = where.inode;
   return SysResult::done(p.files.add(std::move(f)));

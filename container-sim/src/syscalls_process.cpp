@@ -4,6 +4,7 @@
 // every signal terminates (no handlers yet).
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 
 #include "kernel.h"
 #include "linux_abi.h"
@@ -41,24 +42,46 @@ SysResult Kernel::sys_exit(Process& p, const SyscallArgs& args) {
   return SysResult::gone();
 }
 
-SysResult Kernel::sys_fork(Process& p, const SyscallArgs&) {
-  Process* child = new_process(&p, p.ns, p.cgroup);
-  if (!child) return SysResult::done(-kEAGAIN);
+SysResult Kernel::sys_fork(Process& p, const SyscallArgs& args) {
+  SyscallArgs clone_args = args;
+  clone_args.a[0] = kSIGCHLD;  // fork() is clone(SIGCHLD, 0) (clone(2))
+  clone_args.a[1] = 0;
+  return sys_clone(p, clone_args);
+}
+
+// What fork and clone share: a copy of `p` in the namespaces `set`.
+Process* Kernel::copy_process(Process& p, const NamespaceSet& set, int& error) {
+  if (set.pid->init_gone) {  // §1.2: the namespace's init has died
+    error = -kENOMEM;
+    return nullptr;
+  }
+  Process* child = new_process(&p, set, p.cgroup);
+  if (!child) {
+    error = -kEAGAIN;
+    return nullptr;
+  }
   child->mm = std::make_unique<AddressSpace>(frames_);
   child->mm->id = next_space_id_++;
   if (!child->mm->ok() || !child->mm->copy_from(*p.mm)) {
     child->parent = nullptr;
     reap(*child);
-    return SysResult::done(-kENOMEM);
+    error = -kENOMEM;
+    return nullptr;
   }
   child->name = p.name;
   child->files = p.files;  // the same open files, one more reference each
   child->regs = p.regs;
   child->regs.gpr[cpu::EAX] = 0;  // fork returns 0 in the child
   child->regs.cr3 = child->mm->directory();
+  child->root = p.root;
+  child->cwd = p.cwd;
+  child->uid = p.uid, child->euid = p.euid, child->suid = p.suid;
+  child->gid = p.gid, child->egid = p.egid, child->sgid = p.sgid;
+  child->caps = p.caps;
+  std::copy(std::begin(p.actions), std::end(p.actions), std::begin(child->actions));
   if (log_.wants(trace::EventKind::ProcessStart))
     log_.emit(trace::EventKind::ProcessStart, time(), child->pid(), p.pid(), 1);
-  return SysResult::done(int32_t(pid_as_seen_by(p, *child)));
+  return child;
 }
 
 SysResult Kernel::sys_execve(Process& p, const SyscallArgs& args) {
@@ -112,9 +135,15 @@ SysResult Kernel::sys_kill(Process& p, const SyscallArgs& args) {
   const int sig = int(int32_t(args.a[1]));
   if (sig < 0 || sig > kMaxSignal) return SysResult::done(-kEINVAL);
   Process* target = pid > 0 ? find(p, uint32_t(pid)) : nullptr;  // groups (pid <= 0) not yet
-  if (!target || target->state == ProcState::Zombie) return SysResult::done(-kESRCH);
-  if (sig != 0) target->pending_signal = sig;
+  if (!target) return SysResult::done(-kESRCH);  // a zombie still has its PID: kill(2) succeeds and does nothing
+  send_signal(*target, sig, &p);  // signals.cpp: dispositions and init's protection
   return SysResult::done(0);
+}
+
+// prctl(2): PR_SET_DUMPABLE (4) only, accepted and not modelled (procfs
+// enforces no file ownership here, which is what dumpability decides).
+SysResult Kernel::sys_prctl(Process&, const SyscallArgs& args) {
+  return SysResult::done(args.a[0] == 4 && args.a[1] <= 1 ? 0 : -kEINVAL);
 }
 
 SysResult Kernel::sys_sched_yield(Process&, const SyscallArgs&) {

@@ -3,15 +3,14 @@
 // one name space a process resolves paths in (Linux's VFS in miniature;
 // mount(2), path_resolution(7)).
 //
-// Built so far: one in-memory file system ("memfs", seeded by the host with
-// the workload binaries under /bin) mounted at "/", lookups of absolute and
-// relative paths ("." and ".." handled lexically: there are no symbolic links).
-//
-// The places for what comes next (issue 6): a MountTree belongs to a mount
-// namespace (namespaces.h) and is copied by CLONE_NEWNS; mount() adds a
-// child Mount over a directory inode (tmpfs, proc, bind, overlay are other
-// Filesystem kinds); chroot and pivot_root change which Mount a process
-// resolves "/" from (Process::root).
+// A mount tree belongs to a mount namespace (namespaces.h); CLONE_NEWNS
+// copies the mounts (not the files: both copies show the same inodes,
+// SEMANTICS.md §1.3). A process resolves paths from its own root and
+// working directory (PathRef: a mount and a directory in it), which chroot,
+// chdir and pivot_root move. ".." follows path_resolution(7): it stays put
+// at the process's root, and at the root of a mount it climbs to the
+// mount point in the parent mount first. There are no symbolic links, so a
+// directory's parent is always the one that holds it (Inode::parent).
 #pragma once
 
 #include <cstdint>
@@ -22,6 +21,8 @@
 
 namespace vs::container_sim {
 
+struct Process;
+
 struct Inode {
   enum class Type : uint8_t { Directory, Regular };
   Type type = Type::Regular;
@@ -29,15 +30,25 @@ struct Inode {
   uint32_t mode = 0755;                                   // permission bits (not enforced yet)
   std::shared_ptr<const std::vector<uint8_t>> data;       // Regular: the bytes
   std::map<std::string, std::shared_ptr<Inode>> entries;  // Directory: name -> inode, sorted
+  Inode* parent = nullptr;                                // Directory: the one holding it (null at the fs root)
+  // procfs nodes (procfs.cpp) are made on each lookup: what they show.
+  uint32_t proc_kind = 0;  // ProcKind; 0 for every other file system
+  uint32_t proc_pid = 0;   // the process, as the proc instance's PID namespace numbers it
 };
 
-// One file-system instance (a superblock).
+// One file-system instance (a superblock). procfs overrides lookup and
+// listing: its directories are made from the process table when read.
 class Filesystem {
  public:
   explicit Filesystem(std::string type);
+  virtual ~Filesystem() = default;
   const std::string& type() const { return type_; }
   const std::shared_ptr<Inode>& root() const { return root_; }
   std::shared_ptr<Inode> make(Inode::Type type);
+  // The entry `name` of directory `dir`, or null. `viewer` resolves /proc/self.
+  virtual std::shared_ptr<Inode> lookup(Inode& dir, const std::string& name, const Process* viewer);
+  // The names in `dir` with their inodes, in order (getdents64).
+  virtual std::vector<std::pair<std::string, std::shared_ptr<Inode>>> list(Inode& dir, const Process* viewer);
 
  private:
   std::string type_;
@@ -54,23 +65,47 @@ struct Mount {
   std::vector<std::unique_ptr<Mount>> children;
 };
 
-// Where a path led.
-struct Resolved {
+// A place in the tree: a directory (or file) and the mount it is seen through.
+struct PathRef {
   Mount* mount = nullptr;
   std::shared_ptr<Inode> inode;
+  bool operator==(const PathRef& o) const { return mount == o.mount && inode == o.inode; }
 };
+using Resolved = PathRef;
 
 class MountTree {
  public:
   explicit MountTree(std::shared_ptr<Filesystem> root_fs);
+  explicit MountTree(std::unique_ptr<Mount> root);
   Mount& root() { return *root_; }
+  PathRef root_ref() { return PathRef{root_.get(), root_->root}; }
 
-  // Resolves `path` ("/bin/sh", "bin/sh", "./x/../y"; relative to "/", the
-  // only working directory so far). 0 on success, else -ENOENT, -ENOTDIR or
-  // -ENAMETOOLONG.
-  int resolve(const std::string& path, Resolved& out);
-  // mkdir -p of the parent directories and the file itself (host seeding).
+  // Resolves `path` from `root` (absolute paths) or `cwd` (relative ones),
+  // as path_resolution(7) describes. 0, else -ENOENT, -ENOTDIR or -ENAMETOOLONG.
+  int resolve(const PathRef& root, const PathRef& cwd, const std::string& path, PathRef& out,
+              const Process* viewer = nullptr);
+  // From the tree's root (the host's view, and processes that never chrooted).
+  int resolve(const std::string& path, PathRef& out) { return resolve(root_ref(), root_ref(), path, out); }
+  // mkdir -p of the parent directories and the file itself (host seeding);
+  // `data` null makes a directory.
   bool add_file(const std::string& path, std::shared_ptr<const std::vector<uint8_t>> data, std::string& error);
+
+  // --- changing the tree (mount(2), umount2(2), pivot_root(2)) ---
+  Mount* attach(std::unique_ptr<Mount> m, const PathRef& at);  // mount m over `at`
+  std::unique_ptr<Mount> detach(Mount* m);                     // take m (and what is under it) out
+  // A copy of every mount (CLONE_NEWNS); `map` says which copy each mount became.
+  MountTree copy(std::map<const Mount*, Mount*>& map) const;
+  // pivot_root: new_root (a mount of this tree, not the root) becomes the
+  // root; the old root mount goes over put_old (under new_root).
+  void pivot(Mount* new_root, const PathRef& put_old);
+  // Is `m` this tree's or under it? (A detached mount is not.)
+  bool contains(const Mount* m) const;
+  // The path of `at` from `root` ("/a/b"); "(unreachable)" + its path from
+  // the tree's root when `root` is not on the way up (getcwd(2) outside a chroot).
+  std::string path_of(const PathRef& at, const PathRef& root) const;
+  // Mounts detached lazily (umount2 MNT_DETACH) stay alive for whoever still
+  // stands in them.
+  std::vector<std::unique_ptr<Mount>> detached;
 
  private:
   std::unique_ptr<Mount> root_;

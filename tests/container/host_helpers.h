@@ -33,6 +33,9 @@ struct TestHost {
     for (const auto& [name, path] : kt_programs()) {
       EXPECT_TRUE(host->add_file("/bin/" + name, read_bytes(path), error)) << error;
     }
+    // Mount points the namespace checks use (they exist on any Linux host too).
+    EXPECT_TRUE(host->add_directory("/proc", error)) << error;
+    EXPECT_TRUE(host->add_directory("/tmp", error)) << error;
     host->set_console([this](std::string_view s) { console.append(s); });
   }
 

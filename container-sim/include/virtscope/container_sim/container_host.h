@@ -69,6 +69,7 @@ struct HostCounters {
 struct ProcessInfo {
   uint32_t pid = 0;          // in the root PID namespace
   uint32_t ppid = 0;         // 0: the host
+  uint32_t uid = 0;          // real uid as the root user namespace sees it (the host's view)
   std::string name;          // the executable's base name (15 characters at most, as Linux's comm)
   char state = 'R';          // R runnable or running, S blocked in a system call, Z zombie
   uint32_t frames = 0;       // frames of its address space: page directory, page tables and pages
@@ -88,6 +89,8 @@ class ContainerHost {
   // --- the file system (an in-memory tree; the root of the first mount namespace) ---
   // A regular file at the absolute `path`, directories made as needed.
   bool add_file(const std::string& path, std::vector<uint8_t> bytes, std::string& error);
+  // An empty directory at the absolute `path` (a mount point such as /proc or /tmp).
+  bool add_directory(const std::string& path, std::string& error);
   // Every file of a cpio "newc" archive (tools/mkinitrd), at "/" + its name.
   bool add_initrd(const std::string& cpio_path, std::string& error);
 
