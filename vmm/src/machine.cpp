@@ -2,6 +2,7 @@
 // that advances the CPU and the device timers together in virtual time.
 #include "virtscope/vmm/machine.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -442,7 +443,8 @@ MachineStop Machine::run(uint64_t max_instructions) {
         // one): sleep only until the earliest now pending. With several
         // VMs another one's device may wake it.
         const uint64_t wake = std::min(end, sched.next_deadline());
-        const bool can_wake = (cpu_->state().eflags & cpu::flag::IF) || vms_.size() > 1;
+        const bool others_live = std::count_if(vms_.begin(), vms_.end(), [](const VmSlot& v) { return !v.exited; }) > 1;
+        const bool can_wake = (cpu_->state().eflags & cpu::flag::IF) || others_live;
         if (wake == devices::Scheduler::kNever || !can_wake) return MachineStop::Idle;
         if (wake > now()) {
           idle_skipped_ += wake - now();
