@@ -27,7 +27,7 @@ constexpr const char* kUsage =
     "                         [--kernel FILE] [--kernel-pv FILE] [--initrd FILE] [-m SIZE]\n"
     "                         [--max-instructions N]\n"
     "                         [--hosted] [--cost NAME=CYCLES]... [--costs FILE] [--list-costs]\n"
-    "  NAME: hello, cpu N, syscall N, write N, fork N, pagefault N, mmap N, pipe N\n"
+    "  NAME: hello, cpu N, syscall N, write N, fork N, pagefault N, mmap N, pipe N, disk N\n"
     "  modes (default: all): native, trap, bt, pv, hvm, hvm-shadow, kvm, container\n"
     "  --kernel/--kernel-pv/--initrd default to the teaching kernel, its paravirtual build\n"
     "  and the initrd built beside this program\n"
