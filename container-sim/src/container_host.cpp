@@ -3,6 +3,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "cgroup.h"
 #include "cpio.h"
 #include "kernel.h"
 
@@ -61,5 +62,79 @@ void ContainerHost::close_input() { kernel_->close_input(); }
 const HostCounters& ContainerHost::counters() const { return kernel_->counters(); }
 uint64_t ContainerHost::now() const { return kernel_->now(); }
 trace::EventLog& ContainerHost::log() { return kernel_->log(); }
+
+// --- cgroup v2: the host's access (the CLI's run --pids-max, stats) ---
+
+namespace {
+// strerror(3)'s words for the errors cgroup files give.
+std::string errno_text(int e) {
+  switch (-e) {
+    case 1: return "Operation not permitted";
+    case 2: return "No such file or directory";
+    case 3: return "No such process";
+    case 11: return "Resource temporarily unavailable";
+    case 13: return "Permission denied";
+    case 16: return "Device or resource busy";
+    case 17: return "File exists";
+    case 19: return "No such device";
+    case 20: return "Not a directory";
+    case 22: return "Invalid argument";
+    default: return "error " + std::to_string(-e);
+  }
+}
+
+// "/a/b/pids.max" -> ("/a/b", "pids.max").
+void split_path(const std::string& path, std::string& dir, std::string& name) {
+  std::string p = path;
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  const size_t slash = p.rfind('/');
+  dir = slash == std::string::npos ? "/" : p.substr(0, slash + 1);
+  name = slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
+bool fail(std::string& error, const std::string& path, int e) {
+  error = path + ": " + errno_text(e);
+  return false;
+}
+}  // namespace
+
+bool ContainerHost::cgroup_create(const std::string& path, std::string& error) {
+  std::string dir, name;
+  split_path(path, dir, name);
+  const std::shared_ptr<Cgroup> parent = kernel_->cgroups().find(dir);
+  if (!parent || name.empty()) return fail(error, path, -2);
+  const int e = kernel_->cgroups().mkdir(*parent, name);
+  return e == 0 || fail(error, path, e);
+}
+
+bool ContainerHost::cgroup_remove(const std::string& path, std::string& error) {
+  const std::shared_ptr<Cgroup> cg = kernel_->cgroups().find(path);
+  if (!cg) return fail(error, path, -2);
+  const int e = kernel_->cgroups().rmdir(*cg);
+  return e == 0 || fail(error, path, e);
+}
+
+bool ContainerHost::cgroup_move(uint32_t pid, const std::string& path, std::string& error) {
+  return cgroup_write((path.empty() || path.back() != '/' ? path + "/" : path) + "cgroup.procs", std::to_string(pid),
+                      error);
+}
+
+bool ContainerHost::cgroup_read(const std::string& file, std::string& text, std::string& error) {
+  std::string dir, name;
+  split_path(file, dir, name);
+  const std::shared_ptr<Cgroup> cg = kernel_->cgroups().find(dir);
+  if (!cg) return fail(error, file, -2);
+  const int e = kernel_->cgroup_text(nullptr, *cg, name, text);
+  return e == 0 || fail(error, file, e);
+}
+
+bool ContainerHost::cgroup_write(const std::string& file, const std::string& text, std::string& error) {
+  std::string dir, name;
+  split_path(file, dir, name);
+  const std::shared_ptr<Cgroup> cg = kernel_->cgroups().find(dir);
+  if (!cg || !kernel_->cgroups().has_file(*cg, name)) return fail(error, file, -2);
+  const int e = kernel_->cgroup_write(nullptr, *cg, name, text);
+  return e >= 0 || fail(error, file, e);
+}
 
 }  // namespace vs::container_sim

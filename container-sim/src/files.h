@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "cgroup.h"
 #include "namespaces.h"
 #include "vfs.h"
 
@@ -33,7 +34,9 @@ struct OpenFile {
   // open (Linux makes it at the first read; either way a reader sees one
   // snapshot), writable where procfs says so (uid_map, gid_map). Namespace:
   // /proc/PID/ns/*, held for setns(2).
-  enum class Kind : uint8_t { Console, Regular, PipeRead, PipeWrite, Directory, Proc, Namespace };
+  // Cgroup: a cgroupfs interface file, its text made at open like Proc's;
+  // each write(2) is one request to the cgroup (cgroupfs.cpp).
+  enum class Kind : uint8_t { Console, Regular, PipeRead, PipeWrite, Directory, Proc, Namespace, Cgroup };
   explicit OpenFile(Kind k) : kind(k) {}
   ~OpenFile();  // closes a pipe end
   Kind kind;
@@ -45,6 +48,7 @@ struct OpenFile {
   std::shared_ptr<const std::vector<uint8_t>> text;  // Proc: the snapshot
   std::shared_ptr<PidNamespace> proc_pid_ns;         // Proc: the PID namespace its proc instance numbers in
   NsHandle ns;                                       // Namespace
+  std::shared_ptr<Cgroup> cgroup;                    // Cgroup: the cgroup (the file's name is inode->cgroup_file)
 };
 using FileRef = std::shared_ptr<OpenFile>;
 

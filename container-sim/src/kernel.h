@@ -30,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "cgroup.h"
 #include "frames.h"
 #include "process.h"
 #include "virtscope/container_sim/container_host.h"
@@ -130,13 +131,14 @@ class Kernel final : public cpu::CpuHooks {
   SysResult sys_getcwd(Process&, const SyscallArgs&);
   SysResult sys_getdents64(Process&, const SyscallArgs&);
   SysResult sys_readlink(Process&, const SyscallArgs&);
+  SysResult sys_rmdir(Process&, const SyscallArgs&);
   // signals (signals.cpp)
   SysResult sys_rt_sigaction(Process&, const SyscallArgs&);
   SysResult sys_sigreturn(Process&, const SyscallArgs&);
 
  private:
   // --- processes (kernel.cpp, process_tree.cpp) ---
-  Process* new_process(Process* parent, const NamespaceSet& ns, Cgroup* cgroup);
+  Process* new_process(Process* parent, const NamespaceSet& ns, std::shared_ptr<Cgroup> cgroup);
   // fork's copy (address space, files, credentials, dispositions) into `set`; null with -errno in `error`.
   Process* copy_process(Process& p, const NamespaceSet& set, int& error);
   // Replaces p's image with the executable at `path` (exec semantics: the
@@ -180,6 +182,22 @@ class Kernel final : public cpu::CpuHooks {
   Process* process_in(const PidNamespace& ns, uint32_t pid) const;
   int resolve(Process& p, const std::string& path, PathRef& out);
 
+  // --- cgroupfs (cgroupfs.cpp): the guest's files and the host's access share these ---
+ public:
+  CgroupHierarchy& cgroups() { return cgroups_; }
+  std::shared_ptr<Filesystem> cgroupfs();  // the one cgroup2 superblock every mount shows
+  // The text of `file` of `cg` as `viewer` reads it (null: the host, which
+  // sees root-namespace PIDs). -errno if there is no such file.
+  int cgroup_text(const Process* viewer, const Cgroup& cg, const std::string& file, std::string& out) const;
+  // One write(2) of `text` to `file` of `cg` by `writer` (null: the host).
+  // The bytes taken, or -errno as Linux gives them.
+  int cgroup_write(Process* writer, Cgroup& cg, const std::string& file, const std::string& text);
+  std::string cgroup_path(uint32_t pid) const;  // "/a/b" of a root-namespace PID ("" if none)
+
+ private:
+  int cgroup_open(Process& p, const PathRef& at, uint32_t flags, FileRef& out);
+  int cgroup_procs_write(Process* writer, Cgroup& cg, const std::string& text);
+
   // --- the scheduler (scheduler.cpp) ---
   Process* pick_next();
   Process* scan(bool& died);  // one pass of pick_next over the table
@@ -206,7 +224,8 @@ class Kernel final : public cpu::CpuHooks {
 
   NamespaceSet init_ns_;   // the initial namespaces (the host's view)
   uint64_t next_ns_id_ = 0xF0000000u;  // nsfs inode numbers, as Linux's proc_inum_ida starts them
-  Cgroup root_cgroup_;     // cgroup v2 root
+  CgroupHierarchy cgroups_;              // cgroup v2: the one hierarchy
+  std::shared_ptr<Filesystem> cgroupfs_;  // made at the first mount -t cgroup2
   std::vector<std::unique_ptr<Process>> slots_;  // the process table; slot order is round-robin order
   size_t last_slot_ = 0;             // the slot that ran last
   Process* current_ = nullptr;       // on the CPU now

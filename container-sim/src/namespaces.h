@@ -1,6 +1,6 @@
-// Namespaces and cgroups as the kernel model holds them (namespaces(7),
-// pid_namespaces(7), user_namespaces(7); ../shared/SEMANTICS.md §1.1-1.7,
-// Part 1b).
+// Namespaces as the kernel model holds them (namespaces(7),
+// pid_namespaces(7), user_namespaces(7); ../shared/SEMANTICS.md §1.1-1.7).
+// cgroups are in cgroup.h.
 //
 // Every process points at one namespace of each type (NamespaceSet). A
 // namespace is shared by the processes that point at it and lives as long
@@ -123,15 +123,6 @@ struct NamespaceSet {
 struct NsHandle {
   uint32_t type = 0;  // NsType
   std::shared_ptr<NamespaceBase> ns;
-};
-
-// A node of the cgroup v2 hierarchy (cgroup-v2.rst): the controllers' state
-// and interface files come with the cgroup step of issue 6.
-struct Cgroup {
-  std::string name;  // "" for the root
-  Cgroup* parent = nullptr;
-  std::vector<std::unique_ptr<Cgroup>> children;
-  uint32_t processes = 0;  // members (cgroup.procs); pids.current will be this subtree's sum
 };
 
 }  // namespace vs::container_sim

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "address_space.h"
+#include "cgroup.h"
 #include "files.h"
 #include "namespaces.h"
 #include "virtscope/cpu/state.h"
@@ -38,7 +39,7 @@ struct Process {
   std::unique_ptr<AddressSpace> mm;
   FdTable files;
   NamespaceSet ns;
-  Cgroup* cgroup = nullptr;
+  std::shared_ptr<Cgroup> cgroup;  // its cgroup v2 (cgroup.h); kept alive by its members, zombies included
   PathRef root, cwd;               // where "/" and relative paths start (chroot, chdir, pivot_root)
 
   // Credentials, as kernel ids (the root user namespace's numbers); what

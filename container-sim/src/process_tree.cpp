@@ -48,7 +48,7 @@ std::string base_name(const std::string& path) {
 
 }  // namespace
 
-Process* Kernel::new_process(Process* parent, const NamespaceSet& ns, Cgroup* cgroup) {
+Process* Kernel::new_process(Process* parent, const NamespaceSet& ns, std::shared_ptr<Cgroup> cgroup) {
   size_t live = 0;
   for (const auto& s : slots_) live += s != nullptr;
   if (live >= config_.max_processes) return nullptr;
@@ -56,7 +56,7 @@ Process* Kernel::new_process(Process* parent, const NamespaceSet& ns, Cgroup* cg
   p->serial = next_serial_++;
   p->parent = parent;
   p->ns = ns;
-  p->cgroup = cgroup;
+  p->cgroup = std::move(cgroup);
   // One PID per level, from the root namespace down to the process's own
   // (pid_namespaces(7) "a process has one PID in each of the layers").
   std::vector<PidNamespace*> levels;
@@ -67,7 +67,7 @@ Process* Kernel::new_process(Process* parent, const NamespaceSet& ns, Cgroup* cg
     p->pids.push_back(pid);
     n->members[pid] = raw;
   }
-  ++cgroup->processes;
+  cgroups_.attach(*raw->cgroup);  // born into its parent's cgroup (§2.1), charged to pids.current
   size_t slot = 0;
   while (slot < slots_.size() && slots_[slot]) ++slot;
   if (slot == slots_.size()) slots_.emplace_back();
@@ -122,7 +122,7 @@ uint32_t Kernel::spawn(const std::vector<std::string>& argv, const std::vector<s
     return 0;
   }
   const std::string path = argv[0].find('/') == std::string::npos ? "/bin/" + argv[0] : argv[0];
-  Process* p = new_process(nullptr, init_ns_, &root_cgroup_);
+  Process* p = new_process(nullptr, init_ns_, cgroups_.root());
   if (!p) {
     error = "too many processes";
     return 0;
@@ -152,6 +152,7 @@ Process* Kernel::reaper_for(const Process& orphan) const {
 void Kernel::terminate(Process& p, int wait_status) {
   if (log_.wants(trace::EventKind::ProcessExit))
     log_.emit(trace::EventKind::ProcessExit, time(), p.pid(), uint32_t(wait_status), p.parent ? p.parent->pid() : 0);
+  if (p.cgroup) cgroups_.exit(*p.cgroup);  // leaves cgroup.procs; still charged until reaped
   p.files = FdTable{};  // closes them: pipe ends see it at once
   p.mm.reset();         // every frame back
   p.state = ProcState::Zombie;
@@ -180,7 +181,10 @@ void Kernel::terminate(Process& p, int wait_status) {
 
 void Kernel::reap(Process& p) {
   for (PidNamespace* n = p.ns.pid.get(); n; n = n->parent.get()) n->members.erase(p.pids[n->level]);
-  if (p.cgroup) --p.cgroup->processes;
+  if (p.cgroup) {
+    if (p.state != ProcState::Zombie) cgroups_.exit(*p.cgroup);  // a fork or spawn undone before it ran
+    cgroups_.release(*p.cgroup);
+  }
   if (last_on_cpu_ == &p) last_on_cpu_ = nullptr;
   for (auto& slot : slots_)
     if (slot.get() == &p) slot.reset();
@@ -229,6 +233,7 @@ std::vector<ProcessInfo> Kernel::processes() const {
     i.frames = p->mm ? p->mm->frames() : 0;
     i.syscalls = p->syscalls;
     i.page_faults = p->page_faults;
+    i.cgroup = p->cgroup ? p->cgroup->path() : "";
     out.push_back(i);
   }
   return out;

@@ -63,6 +63,7 @@ std::shared_ptr<Inode> ProcFs::lookup(Inode& dir, const std::string& name, const
       if (name == "uid_map") return node(kProcUidMap, dir.proc_pid, false);
       if (name == "gid_map") return node(kProcGidMap, dir.proc_pid, false);
       if (name == "ns") return node(kProcNsDir, dir.proc_pid, true);
+      if (name == "cgroup") return node(kProcCgroup, dir.proc_pid, false);
       return nullptr;
     case kProcNsDir:
       for (uint32_t i = 0; i < std::size(kProcNsNames); ++i)
@@ -83,7 +84,7 @@ std::vector<std::pair<std::string, std::shared_ptr<Inode>>> ProcFs::list(Inode& 
       break;
     case kProcPidDir:
     case kProcSelf:
-      for (const char* n : {"gid_map", "ns", "status", "uid_map"}) out.emplace_back(n, lookup(dir, n, viewer));
+      for (const char* n : {"cgroup", "gid_map", "ns", "status", "uid_map"}) out.emplace_back(n, lookup(dir, n, viewer));
       break;
     case kProcNsDir:
       for (const char* n : kProcNsNames) out.emplace_back(n, lookup(dir, n, viewer));
@@ -163,6 +164,10 @@ int Kernel::proc_open(Process& p, const PathRef& at, uint32_t flags, FileRef& ou
       std::snprintf(line, sizeof line, "%10u %10u %10u\n", e.first, lower, e.count);
       text += line;
     }
+  } else if (node.proc_kind == kProcCgroup) {
+    if (write) return -kEACCES;
+    // §2.1: the v2 line; " (deleted)" once its cgroup was removed (a zombie's).
+    text = "0::" + (t->cgroup ? t->cgroup->path() : "/") + (t->cgroup && t->cgroup->removed ? " (deleted)" : "") + "\n";
   } else {
     return -kENOENT;
   }

@@ -6,6 +6,7 @@
 //   /proc/PID/status       Name, State, Tgid, Pid, PPid, Uid, Gid, NStgid, NSpid
 //   /proc/PID/uid_map      user_namespaces(7); writable once
 //   /proc/PID/gid_map
+//   /proc/PID/cgroup       "0::/a/b" (no cgroup namespaces yet: the path from the real root)
 //   /proc/PID/ns/TYPE      ipc mnt net pid pid_for_children user uts:
 //                          readlink gives "TYPE:[ID]", open gives a handle for setns(2)
 //
@@ -28,6 +29,7 @@ enum ProcKind : uint32_t {
   kProcStatus,
   kProcUidMap,
   kProcGidMap,
+  kProcCgroup,  // "0::/path": the cgroup v2 line (cgroup-v2.rst "Processes")
   kProcNsDir,
   kProcNsLink,  // + index into kProcNsNames
 };

@@ -24,6 +24,7 @@ const std::vector<Kernel::SyscallEntry>& Kernel::syscall_table() {
       {24, "getuid", &Kernel::sys_getuid},
       {37, "kill", &Kernel::sys_kill},
       {39, "mkdir", &Kernel::sys_mkdir},
+      {40, "rmdir", &Kernel::sys_rmdir},
       {42, "pipe", &Kernel::sys_pipe},
       {45, "brk", &Kernel::sys_brk},
       {46, "setgid", &Kernel::sys_setgid},

@@ -1,6 +1,6 @@
 // File system calls: read, write, open, close, pipe, dup2 over the console,
 // regular files of the in-memory file system (read-only so far), pipes
-// (files.h), directories (getdents64: syscalls_mount.cpp) and procfs files. A call that must wait says SysResult::block() before it has
+// (files.h), directories (getdents64: syscalls_mount.cpp), procfs and cgroupfs files. A call that must wait says SysResult::block() before it has
 // changed anything (scheduler.cpp explains why).
 #include <algorithm>
 
@@ -46,7 +46,8 @@ SysResult Kernel::sys_read(Process& p, const SyscallArgs& args) {
       pp.nread += got;  // consumed only once the copy succeeded
       return SysResult::done(int32_t(got));
     }
-    case OpenFile::Kind::Proc: {
+    case OpenFile::Kind::Proc:
+    case OpenFile::Kind::Cgroup: {  // the snapshot made at open
       const std::vector<uint8_t>& data = *f->text;
       const uint32_t size = uint32_t(data.size());
       const uint32_t k = f->offset >= size ? 0 : std::min(size - f->offset, n);
@@ -90,6 +91,14 @@ SysResult Kernel::sys_write(Process& p, const SyscallArgs& args) {
     if (n && p.mm->copy_in(text.data(), ubuf, n) < 0) return SysResult::done(-kEFAULT);
     return SysResult::done(proc_write(p, *f, text));
   }
+  if (f->kind == OpenFile::Kind::Cgroup) {
+    // One write(2) is one request to the cgroup (kernfs takes at most a page).
+    if (!f->writable) return SysResult::done(-kEBADF);
+    if (n >= kChunk) return SysResult::done(-kE2BIG);
+    std::string text(n, '\0');
+    if (n && p.mm->copy_in(text.data(), ubuf, n) < 0) return SysResult::done(-kEFAULT);
+    return SysResult::done(cgroup_write(&p, *f->cgroup, f->inode->cgroup_file, text));
+  }
   if (f->kind != OpenFile::Kind::Console) return SysResult::done(-kEBADF);
   std::string chunk;
   for (uint32_t done = 0; done < n;) {
@@ -112,6 +121,11 @@ SysResult Kernel::sys_open(Process& p, const SyscallArgs& args) {
   if (where.inode->proc_kind && where.inode->type == Inode::Type::Regular) {  // procfs files (procfs.cpp)
     FileRef f;
     if (const int e = proc_open(p, where, args.a[1], f)) return SysResult::done(e);
+    return SysResult::done(p.files.add(std::move(f)));
+  }
+  if (where.inode->cgroupfs && where.inode->type == Inode::Type::Regular) {  // cgroupfs.cpp
+    FileRef f;
+    if (const int e = cgroup_open(p, where, args.a[1], f)) return SysResult::done(e);
     return SysResult::done(p.files.add(std::move(f)));
   }
   if (where.inode->type == Inode::Type::Directory) {

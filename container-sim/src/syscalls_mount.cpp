@@ -1,5 +1,5 @@
 // System calls about mounts and directories: mount, umount2, chroot,
-// pivot_root, chdir, mkdir, getcwd, getdents64, readlink (mount(2),
+// pivot_root, chdir, mkdir, rmdir, getcwd, getdents64, readlink (mount(2),
 // umount(2), chroot(2), pivot_root(2), getcwd(3), getdents(2);
 // ../shared/SEMANTICS.md §1.3). Privilege is CAP_SYS_ADMIN (CAP_SYS_CHROOT
 // for chroot) in the user namespace owning the caller's mount namespace.
@@ -51,6 +51,9 @@ SysResult Kernel::sys_mount(Process& p, const SyscallArgs& args) {
     m->root = from.inode;
   } else if (type == "proc") {
     m->fs = std::make_shared<ProcFs>(p.ns.pid);  // the mounter's own PID namespace (§1.2 "/proc")
+    m->root = m->fs->root();
+  } else if (type == "cgroup2") {
+    m->fs = cgroupfs();  // the one hierarchy, whoever mounts it (cgroupfs.h)
     m->root = m->fs->root();
   } else if (type == "tmpfs") {
     m->fs = std::make_shared<Filesystem>("tmpfs");
@@ -147,12 +150,47 @@ SysResult Kernel::sys_mkdir(Process& p, const SyscallArgs& args) {
   PathRef at;
   if (int e = resolve(p, dir, at)) return SysResult::done(e);
   if (at.inode->type != Inode::Type::Directory) return SysResult::done(-kENOTDIR);
+  if (at.inode->cgroupfs) {  // a new cgroup (cgroup-v2.rst "Basic Operations")
+    const std::shared_ptr<Cgroup> parent = at.inode->cgroup.lock();
+    if (!parent || parent->removed) return SysResult::done(-kENOENT);
+    if (!capable(p, *p.ns.user)) return SysResult::done(-kEPERM);  // stands for the directory's write permission
+    return SysResult::done(cgroups_.mkdir(*parent, name));
+  }
   if (at.mount->fs->lookup(*at.inode, name, &p)) return SysResult::done(-kEEXIST);
   if (at.inode->proc_kind) return SysResult::done(-kENOENT);  // procfs makes its own entries
   auto d = at.mount->fs->make(Inode::Type::Directory);
   d->mode = args.a[1] & 07777;
   d->parent = at.inode.get();
   at.inode->entries[name] = d;
+  return SysResult::done(0);
+}
+
+// rmdir(2): removes a cgroup (EBUSY while it has live processes or
+// children, §2.1), or an empty directory of another file system.
+SysResult Kernel::sys_rmdir(Process& p, const SyscallArgs& args) {
+  constexpr int kENOTEMPTY = 39;
+  std::string path;
+  if (int e = user_path(p, args.a[0], path)) return SysResult::done(e);
+  PathRef at;
+  if (int e = resolve(p, path, at)) return SysResult::done(e);
+  if (at.inode->type != Inode::Type::Directory) return SysResult::done(-kENOTDIR);
+  if (at.inode == at.mount->root) return SysResult::done(-kEBUSY);  // a mount point (or the root)
+  if (at.inode->cgroupfs) {
+    const std::shared_ptr<Cgroup> cg = at.inode->cgroup.lock();
+    if (!cg || cg->removed) return SysResult::done(-kENOENT);
+    return SysResult::done(cgroups_.rmdir(*cg));
+  }
+  if (at.inode->proc_kind) return SysResult::done(-kEPERM);
+  if (!at.inode->entries.empty()) return SysResult::done(-kENOTEMPTY);
+  for (const auto& c : at.mount->children)
+    if (c->mountpoint == at.inode) return SysResult::done(-kEBUSY);
+  Inode* parent = at.inode->parent;
+  if (!parent) return SysResult::done(-kEBUSY);
+  for (auto it = parent->entries.begin(); it != parent->entries.end(); ++it)
+    if (it->second == at.inode) {
+      parent->entries.erase(it);
+      break;
+    }
   return SysResult::done(0);
 }
 

@@ -55,6 +55,16 @@ Process* Kernel::copy_process(Process& p, const NamespaceSet& set, int& error) {
     error = -kENOMEM;
     return nullptr;
   }
+  // The pids controller (§2.4, checklist 12): EAGAIN when any cgroup from
+  // p's up would go over its pids.max. Linux checks this after alloc_pid(),
+  // hence after the ENOMEM above (kernel/fork.c copy_process()).
+  Cgroup* over = nullptr;
+  if (const int e = cgroups_.can_fork(*p.cgroup, &over)) {
+    if (log_.wants(trace::EventKind::CgroupLimit))
+      log_.emit(trace::EventKind::CgroupLimit, time(), kCgPids, over->id, uint64_t(over->pids_max), p.pid());
+    error = e;
+    return nullptr;
+  }
   Process* child = new_process(&p, set, p.cgroup);
   if (!child) {
     error = -kEAGAIN;

@@ -22,6 +22,7 @@
 namespace vs::container_sim {
 
 struct Process;
+struct Cgroup;
 
 struct Inode {
   enum class Type : uint8_t { Directory, Regular };
@@ -34,6 +35,11 @@ struct Inode {
   // procfs nodes (procfs.cpp) are made on each lookup: what they show.
   uint32_t proc_kind = 0;  // ProcKind; 0 for every other file system
   uint32_t proc_pid = 0;   // the process, as the proc instance's PID namespace numbers it
+  // cgroupfs nodes (cgroupfs.cpp) are made on each lookup too: the cgroup
+  // they show and, for a file, its name ("" for the cgroup's directory).
+  bool cgroupfs = false;
+  std::weak_ptr<Cgroup> cgroup;
+  std::string cgroup_file;
 };
 
 // One file-system instance (a superblock). procfs overrides lookup and

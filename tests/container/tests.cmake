@@ -5,8 +5,9 @@
 virtscope_guest_executable(ct_orphan SOURCES tests/container/guest/orphan.S)
 virtscope_guest_executable(ct_clone_stack SOURCES tests/container/guest/clone_stack.S)
 # The namespace checks (SEMANTICS.md checklist 1-8, 10, 11), in C over the
-# tiny libc: the same ELF files run under container-sim and on the host.
-foreach(p ns_pid ns_view)
+# tiny libc: the same ELF files run under container-sim and on the host;
+# cg_v2 (cgroup v2, checklist 12, 22, 23) runs under container-sim only.
+foreach(p ns_pid ns_view cg_v2)
   virtscope_guest_executable(ct_${p}
     SOURCES tests/container/guest/${p}.c
     INCLUDES guest/libc/include
@@ -17,9 +18,10 @@ virtscope_test(container_tests
   container/process_test.cpp
   container/elf_test.cpp
   container/events_test.cpp
-  container/namespace_test.cpp)
+  container/namespace_test.cpp
+  container/cgroup_test.cpp)
 target_link_libraries(container_tests PRIVATE vs_container_sim vs_vmm vs_test_support)
-add_dependencies(container_tests vs_kernel vs_kernel_pv vs_initrd ct_orphan ct_clone_stack ct_ns_pid ct_ns_view)
+add_dependencies(container_tests vs_kernel vs_kernel_pv vs_initrd ct_orphan ct_clone_stack ct_ns_pid ct_ns_view ct_cg_v2)
 target_compile_definitions(container_tests PRIVATE
   VS_KERNEL="${VS_KERNEL_PATH}"
   VS_KERNEL_PV="${VS_KERNEL_PV_PATH}"
@@ -27,7 +29,8 @@ target_compile_definitions(container_tests PRIVATE
   VS_CT_ORPHAN="${ct_orphan_PATH}"
   VS_CT_CLONE_STACK="${ct_clone_stack_PATH}"
   VS_CT_NS_PID="${ct_ns_pid_PATH}"
-  VS_CT_NS_VIEW="${ct_ns_view_PATH}")
+  VS_CT_NS_VIEW="${ct_ns_view_PATH}"
+  VS_CT_CG_V2="${ct_cg_v2_PATH}")
 # The teaching kernel's own test programs (tests/kernel/guest): features the
 # workloads do not touch, a faulting child, bad pointers.
 foreach(p checks segv efault hello)

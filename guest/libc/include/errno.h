@@ -20,6 +20,7 @@ extern int errno;
 #define ENOMEM 12  /* out of memory */
 #define EACCES 13  /* permission denied */
 #define EFAULT 14  /* bad address */
+#define EBUSY 16   /* device or resource busy */
 #define EEXIST 17  /* file exists */
 #define ENODEV 19  /* no such device */
 #define ENOTDIR 20 /* not a directory */

@@ -108,6 +108,7 @@ char *strerror(int errnum) {
     case ENOMEM: return "out of memory";
     case EACCES: return "permission denied";
     case EFAULT: return "bad address";
+    case EBUSY: return "device or resource busy";
     case EEXIST: return "file exists";
     case ENODEV: return "no such device";
     case ENOTDIR: return "not a directory";

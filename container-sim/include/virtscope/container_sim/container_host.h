@@ -38,7 +38,7 @@ struct HostConfig {
   uint32_t ram_bytes = 64u << 20;            // emulated physical memory for page tables and user pages
   uint64_t tick_instructions = 1'000'000;    // the scheduler's time slice (10 ms of virtual time)
   unsigned tlb_entries = 64;                 // the MMU's TLB model (mmu::MmuConfig)
-  unsigned max_processes = 1024;             // fork fails with EAGAIN beyond this (pids.max comes later)
+  unsigned max_processes = 1024;             // fork fails with EAGAIN beyond this (threads-max; pids.max is per cgroup)
 };
 
 // Why run() returned.
@@ -75,6 +75,7 @@ struct ProcessInfo {
   uint32_t frames = 0;       // frames of its address space: page directory, page tables and pages
   uint64_t syscalls = 0;
   uint64_t page_faults = 0;
+  std::string cgroup;        // its cgroup v2, "/" or "/a/b" (what /proc/PID/cgroup shows after "0::")
 };
 
 class Kernel;
@@ -107,6 +108,18 @@ class ContainerHost {
   // (code << 8 for exit(code), the signal number when killed).
   std::optional<int> exit_status(uint32_t pid) const;
   std::vector<ProcessInfo> processes() const;
+
+  // --- cgroup v2 (docs/container-sim.md "cgroups") ---
+  // The host's side of /sys/fs/cgroup, for the CLI: the same code as a
+  // guest's mkdir, open, read and write there, with the host as the writer
+  // (PIDs are root-namespace PIDs). Paths are from the hierarchy's root:
+  // "/web" is /sys/fs/cgroup/web, "/web/pids.max" a file in it. On failure
+  // `error` says what and Linux's reason ("/web/pids.max: Invalid argument").
+  bool cgroup_create(const std::string& path, std::string& error);
+  bool cgroup_remove(const std::string& path, std::string& error);
+  bool cgroup_move(uint32_t pid, const std::string& path, std::string& error);  // writes pid to PATH/cgroup.procs
+  bool cgroup_read(const std::string& file, std::string& text, std::string& error);
+  bool cgroup_write(const std::string& file, const std::string& text, std::string& error);
 
   // --- the console: stdin, stdout and stderr of spawned processes ---
   void set_console(std::function<void(std::string_view)> sink);
