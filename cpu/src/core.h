@@ -407,7 +407,6 @@ class Core {
   void load_real_segment(unsigned seg, uint16_t selector);
   Fault read_descriptor(uint16_t selector, uint64_t& desc, uint8_t fault_vector);
   Fault set_descriptor_accessed(uint16_t selector, uint64_t& desc);
-  static Segment cache_from_descriptor(uint16_t selector, uint64_t desc);
   void set_cpl(unsigned cpl);
 
   // ---------------------------------------------- interrupts/exceptions ---

@@ -105,7 +105,7 @@ Fault Core::deliver(uint8_t vector, bool software, bool has_error, uint32_t erro
   const unsigned new_dpl = dpl_of(cd);
   if (!code || new_dpl > cpl()) return gp((target & ~3u) + ext);
   if (!present(cd)) return fault(vec::NP, (target & ~3u) + ext);
-  const Segment cs_cache = cache_from_descriptor(uint16_t((target & ~3u) | 0), cd);
+  const Segment cs_cache = segment_from_descriptor(uint16_t((target & ~3u) | 0), cd);
   if (offset > cs_cache.limit) return gp(ext);
   const bool conforming = type_of(cd) & 4;
   const uint32_t old_flags = s.eflags;
@@ -119,7 +119,7 @@ Fault Core::deliver(uint8_t vector, bool software, bool has_error, uint32_t erro
     if (auto f = tss_stack(new_dpl, new_ss, new_esp, ext)) return f;
     uint64_t sd;
     if (auto f = check_new_stack(new_ss, new_dpl, sd, ext)) return f;
-    const Segment ss_cache = cache_from_descriptor(new_ss, sd);
+    const Segment ss_cache = segment_from_descriptor(new_ss, sd);
     if (v86()) {
       // From virtual-8086 mode the data segments are saved too (Figure 6-5).
       frame = {s.seg[GS].selector, s.seg[FS].selector, s.seg[DS].selector, s.seg[ES].selector};

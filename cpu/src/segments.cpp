@@ -16,7 +16,7 @@ bool descriptor_is_system(uint64_t d) { return !((d >> 44) & 1); }
 unsigned descriptor_type(uint64_t d) { return (d >> 40) & 0xF; }
 }  // namespace
 
-Segment Core::cache_from_descriptor(uint16_t selector, uint64_t d) {
+Segment segment_from_descriptor(uint16_t selector, uint64_t d) {
   Segment s;
   s.selector = selector;
   s.base = uint32_t((d >> 16) & 0xFFFFFF) | uint32_t((d >> 56) & 0xFF) << 24;
@@ -121,7 +121,7 @@ Fault Core::load_segment(unsigned seg, uint16_t selector) {
     if (!descriptor_present(d)) return fault(vec::NP, err);
   }
   if (auto f = set_descriptor_accessed(selector, d)) return f;
-  set_segment_cache(seg, cache_from_descriptor(selector, d));
+  set_segment_cache(seg, segment_from_descriptor(selector, d));
   return {};
 }
 
@@ -147,7 +147,7 @@ Fault Core::load_ldtr(uint16_t selector) {
   if (auto f = read_descriptor(selector, d, vec::GP)) return f;
   if (!descriptor_is_system(d) || descriptor_type(d) != 2) return gp(err);
   if (!descriptor_present(d)) return fault(vec::NP, err);
-  s.ldtr = cache_from_descriptor(selector, d);
+  s.ldtr = segment_from_descriptor(selector, d);
   return {};
 }
 
@@ -162,7 +162,7 @@ Fault Core::load_tr(uint16_t selector) {
   if (!descriptor_present(d)) return fault(vec::NP, err);
   d |= uint64_t(2) << 40;  // mark busy in the GDT
   if (auto f = write_sys(s.gdtr.base + selector_index_bytes(selector) + 5, 1, uint32_t(d >> 40) & 0xFF)) return f;
-  s.tr = cache_from_descriptor(selector, d);
+  s.tr = segment_from_descriptor(selector, d);
   return {};
 }
 

@@ -36,7 +36,7 @@ void Core::unsupported(const char* what) {
 
 // Load CS from a checked code descriptor, keeping CPL's RPL (SDM Vol. 3 §5.8.1).
 static void load_code_segment(Core& c, uint16_t sel, uint64_t d, unsigned new_cpl) {
-  Segment cs = Core::cache_from_descriptor(uint16_t((sel & ~3u) | new_cpl), d);
+  Segment cs = segment_from_descriptor(uint16_t((sel & ~3u) | new_cpl), d);
   c.set_segment_cache(CS, cs);
   c.set_cpl(new_cpl);
 }
@@ -198,7 +198,7 @@ Fault Core::far_call(uint16_t sel, uint32_t off, unsigned width) {
     if (auto f = tss_stack(new_cpl, new_ss, new_esp, 0)) return f;
     uint64_t ssd;
     if (auto f = check_new_stack(new_ss, new_cpl, ssd, 0)) return f;
-    const Segment ss_cache = cache_from_descriptor(new_ss, ssd);
+    const Segment ss_cache = segment_from_descriptor(new_ss, ssd);
     std::vector<uint32_t> frame = {s.seg[SS].selector, s.gpr[ESP] & (gate_width == 16 ? 0xFFFFu : 0xFFFFFFFFu)};
     for (unsigned i = 0; i < params; ++i) {  // copied from the caller's stack, highest first
       uint32_t v;
@@ -260,7 +260,7 @@ static Fault load_outer_stack(Core& c, uint32_t at, unsigned width, unsigned lev
   if (auto f = c.read_descriptor(new_ss, d, vec::GP)) return f;
   if (is_system(d) || is_code(d) || !(type_of(d) & 2) || dpl_of(d) != level) return gp(err(new_ss));
   if (!present(d)) return fault(vec::SS, err(new_ss));
-  const Segment cache = Core::cache_from_descriptor(new_ss, d);
+  const Segment cache = segment_from_descriptor(new_ss, d);
   c.set_segment_cache(SS, cache);
   esp += release;
   if (width == 16 || !cache.big()) c.s.gpr[ESP] = (c.s.gpr[ESP] & 0xFFFF0000u) | (esp & 0xFFFF);

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "pv_monitor.h"
+#include "../descriptors.h"
 #include "virtscope/cpu/state.h"
 #include "virtscope/devices/debug_ports.h"
 
@@ -15,9 +16,6 @@ using cpu::CpuState;
 namespace {
 constexpr uint32_t kMaxBatch = 512;  // requests per mmu_update/mmuext_op call
 constexpr uint32_t kMaxGdtEntries = 512;
-
-uint32_t descriptor_base(uint64_t d) { return uint32_t(((d >> 16) & 0xFFFFFF) | ((d >> 32) & 0xFF000000)); }
-uint32_t raw_limit(uint64_t d) { return uint32_t(d & 0xFFFF) | uint32_t((d >> 32) & 0xF0000); }
 }  // namespace
 
 int32_t PvMonitor::hypercall(CpuState& s) {
@@ -106,13 +104,7 @@ int32_t PvMonitor::set_gdt(uint32_t table, uint32_t entries) {
     }
     const bool code_or_data = (e >> 44) & 1;
     if (!code_or_data || ((e >> 45) & 3) == 0) return -EINVAL;
-    const uint64_t top = uint64_t(descriptor_base(e)) + (((e >> 55) & 1) ? (uint64_t(raw_limit(e)) << 12 | 0xFFF) : raw_limit(e));
-    if (top >= kHoleBase) {
-      if (descriptor_base(e) >= kHoleBase) return -EINVAL;
-      const uint32_t pages = (kHoleBase - descriptor_base(e)) / 0x1000 - 1;
-      e = (e & ~uint64_t(0x000F00000000FFFF)) | (pages & 0xFFFF) | uint64_t((pages >> 16) & 0xF) << 48 |
-          uint64_t(1) << 55;
-    }
+    if (!limit_below(e, kHoleBase)) return -EINVAL;
     e |= uint64_t(1) << 40;  // accessed: the CPU need not write the read-only table
   }
   uint8_t* real = host_.host(kRealGdt);

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "../descriptors.h"
 #include "virtscope/cpu/state.h"
 #include "virtscope/mmu/paging.h"
 
@@ -18,12 +19,6 @@ constexpr uint8_t kPageFault = 14, kGeneralProtection = 13;
 constexpr uint8_t kUpcallVector = 0x30;  // how upcalls are named in events (the guest's VECTOR_EVENT_UPCALL)
 constexpr unsigned kSourceTimer = 1, kSourceConsole = 2;
 constexpr uint32_t kPresent = 1, kWritable = 2;
-
-uint32_t descriptor_base(uint64_t d) { return uint32_t(((d >> 16) & 0xFFFFFF) | ((d >> 32) & 0xFF000000)); }
-uint32_t descriptor_limit(uint64_t d) {
-  const uint32_t raw = uint32_t(d & 0xFFFF) | uint32_t((d >> 32) & 0xF0000);
-  return (d >> 55) & 1 ? (raw << 12) | 0xFFF : raw;
-}
 
 }  // namespace
 
@@ -141,17 +136,9 @@ void PvMonitor::detach() {
   host_.cpu.set_hooks(nullptr);
 }
 
+// Code and data only: what a guest may name as CS or SS.
 bool PvMonitor::real_segment(uint16_t selector, cpu::Segment& out) const {
-  const uint32_t index = selector >> 3;
-  if (index == 0 || index * 8 + 7 > 0x1FFF) return false;
-  uint64_t d;
-  std::memcpy(&d, host_.host(kRealGdt) + index * 8, 8);
-  if (!((d >> 47) & 1) || !((d >> 44) & 1)) return false;
-  out.selector = uint16_t((selector & ~3u) | ((d >> 45) & 3));
-  out.base = descriptor_base(d);
-  out.limit = descriptor_limit(d);
-  out.attr = uint16_t((d >> 40) & 0xF0FF);
-  return true;
+  return segment_in_table(host_.host(kRealGdt), 0x2000, selector, out) && !out.is_system();
 }
 
 // The guest's interrupt flag is its upcall mask; its CR3 is the real one

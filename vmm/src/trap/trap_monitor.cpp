@@ -3,6 +3,8 @@
 #include <cstring>
 #include <vector>
 
+#include "../descriptors.h"
+
 #include "virtscope/cpu/state.h"
 #include "virtscope/mmu/paging.h"
 #include "virtscope/trace/event.h"
@@ -15,17 +17,10 @@ using cpu::HookAction;
 namespace {
 
 constexpr uint8_t kDebug = 1, kPageFault = 14, kGeneralProtection = 13;
-constexpr uint32_t kSegmentTop = ShadowPaging::kHoleBase - 1;  // guest segments end below the VMM's hole
 // How often a pending interrupt the guest has masked is looked at again (the
 // guest may have unmasked it with an instruction the VMM does not see, such
 // as IRET to user mode). 10,000 instructions = 0.1 ms of virtual time.
 constexpr uint64_t kInterruptWindowPoll = 10'000;
-
-uint64_t descriptor_base(uint64_t d) { return ((d >> 16) & 0xFFFFFF) | ((d >> 32) & 0xFF000000); }
-uint32_t descriptor_limit(uint64_t d) {
-  const uint32_t raw = uint32_t(d & 0xFFFF) | uint32_t((d >> 32) & 0xF0000);
-  return (d >> 55) & 1 ? (raw << 12) | 0xFFF : raw;
-}
 
 // Ring compression (SDM Vol. 3A §5.5): the guest's ring-0 code and data
 // descriptors become ring 1, and no guest segment reaches the VMM's top 4 MiB
@@ -34,13 +29,8 @@ uint64_t compress(uint64_t d) {
   const bool code_or_data = (d >> 44) & 1;
   if (!code_or_data || !((d >> 47) & 1)) return d;  // system descriptors and holes as they are
   if (((d >> 45) & 3) == 0) d |= uint64_t(1) << 45;  // DPL 0 -> 1
-  if (descriptor_base(d) + uint64_t(descriptor_limit(d)) > kSegmentTop) {
-    // Clamp the limit (page granular) so base + limit stays below the hole.
-    const uint64_t base = descriptor_base(d);
-    const uint32_t pages = base > kSegmentTop ? 0 : uint32_t((kSegmentTop - base) >> 12);
-    d = (d & ~uint64_t(0x000F00000000FFFF)) | (pages & 0xFFFF) | (uint64_t((pages >> 16) & 0xF) << 48);
-    d |= uint64_t(1) << 55;  // G
-  }
+  // base + limit stays below the hole; a segment inside the hole is absent.
+  if (!limit_below(d, ShadowPaging::kHoleBase)) d &= ~(uint64_t(1) << 47);
   return d;
 }
 
@@ -131,16 +121,7 @@ void TrapMonitor::detach() {
 // The real descriptor for `selector` (its RPL is ignored), as a segment
 // cache the CPU can be given. False for a selector outside the real GDT.
 bool TrapMonitor::real_segment(uint16_t selector, cpu::Segment& out) const {
-  const uint32_t index = selector >> 3;
-  if (index == 0 || index * 8 + 7 > 0x1FFF) return false;
-  uint64_t d;
-  std::memcpy(&d, host_.host(kRealGdt) + index * 8, 8);
-  if (!((d >> 47) & 1)) return false;
-  out.selector = uint16_t((selector & ~3u) | ((d >> 45) & 3));
-  out.base = uint32_t(descriptor_base(d));
-  out.limit = descriptor_limit(d);
-  out.attr = uint16_t((d >> 40) & 0xF0FF) | 0x01;  // accessed
-  return true;
+  return segment_in_table(host_.host(kRealGdt), 0x2000, selector, out);
 }
 
 // LGDT: the real GDT becomes a ring-compressed copy of the guest's.
@@ -224,7 +205,7 @@ bool TrapMonitor::reflect(CpuState& s, uint8_t vector, bool has_error, uint32_t 
     // The guest kernel's stack: TSS.SS0:ESP0 of the guest's TSS.
     uint64_t tss_desc = 0;
     if (!vcpu_.tr || !linear_.read(vcpu_.gdtr.base + (vcpu_.tr & ~7u), &tss_desc, 8, vcpu_.paging)) return false;
-    const uint32_t tss = uint32_t(descriptor_base(tss_desc));
+    const uint32_t tss = cpu::segment_from_descriptor(0, tss_desc).base;
     uint32_t esp0 = 0, ss0 = 0;
     if (!linear_.read32(tss + 4, esp0, vcpu_.paging) || !linear_.read(tss + 8, &ss0, 2, vcpu_.paging)) return false;
     if (!real_segment(uint16_t(ss0 | 1), new_ss)) return false;

@@ -52,6 +52,11 @@ struct Segment {
   bool readable() const { return !is_code() || (attr & 0x02); }
 };
 
+// The cache a segment register gets from an 8-byte segment descriptor
+// (SDM Vol. 3 §3.4.5, Figure 3-8): base, limit with the G bit applied, and
+// the access-rights bytes. The loads' checks are the caller's.
+Segment segment_from_descriptor(uint16_t selector, uint64_t descriptor);
+
 // GDTR/IDTR (SDM Vol. 3 §2.4.1).
 struct TableReg {
   uint32_t base = 0;
