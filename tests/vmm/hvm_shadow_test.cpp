@@ -21,11 +21,6 @@
 namespace vs::vmm {
 namespace {
 
-uint64_t exit_count(const ModeResult& r, const char* reason) {
-  const auto it = r.exits.find(reason);
-  return it == r.exits.end() ? 0 : it->second;
-}
-
 ModeResult run(Mode mode, std::vector<std::string> argv) {
   ModeResult r = run_workload(mode, workload(std::move(argv)), CostModel());
   EXPECT_TRUE(r.ran()) << r.unavailable;
@@ -48,8 +43,8 @@ TEST_P(HvmShadowWorkload, GuestSeesWhatItSeesNatively_WhileTheVmmFillsTheShadow)
   // The VMM's view: every page the guest touches costs a hidden fault first.
   EXPECT_GT(shadow.hidden_page_faults, 0u);
   EXPECT_GE(shadow.shadow_syncs, shadow.hidden_page_faults);
-  EXPECT_GE(exit_count(shadow, "EXCEPTION_NMI"), shadow.hidden_page_faults + shadow.guest_page_faults);
-  EXPECT_EQ(exit_count(shadow, "EPT_VIOLATION"), 0u);
+  EXPECT_GE(shadow.exit_count("EXCEPTION_NMI"), shadow.hidden_page_faults + shadow.guest_page_faults);
+  EXPECT_EQ(shadow.exit_count("EPT_VIOLATION"), 0u);
   EXPECT_GT(shadow.modelled_cycles, native.modelled_cycles);
 }
 
@@ -69,7 +64,7 @@ TEST(HvmShadow, PagefaultN_SyncsTheShadowAtLeastNTimes_NestedPagingNever) {
   const ModeResult nested = run(Mode::Hvm, {"pagefault", "300"});
   EXPECT_EQ(nested.shadow_syncs, 0u);
   EXPECT_EQ(nested.hidden_page_faults, 0u);
-  EXPECT_EQ(exit_count(nested, "EXCEPTION_NMI"), 0u);
+  EXPECT_EQ(nested.exit_count("EXCEPTION_NMI"), 0u);
   EXPECT_EQ(nested.guest_page_faults, many.guest_page_faults);
   // Shadow paging costs more than nested paging for the same guest work.
   EXPECT_GT(many.modelled_cycles, nested.modelled_cycles);
@@ -79,13 +74,7 @@ TEST(HvmShadow, PagefaultN_SyncsTheShadowAtLeastNTimes_NestedPagingNever) {
 // single step, a #DB exit and a ShadowSync with cause 1.
 TEST(HvmShadow, GuestPageTableWritesExitAndResyncTheShadow) {
   auto traced = [](const char* append, uint64_t& cause1, uint64_t& vm_exits, uint64_t& total_exits) {
-    MachineConfig c;
-    c.ram_bytes = 64u << 20;
-    c.kernel = VS_KERNEL;
-    c.initrd = {VS_INITRD};
-    c.append = append;
-    c.debug_exit = true;
-    c.vmm = MachineConfig::Vmm::HvmShadow;
+    const MachineConfig c = vm_config(MachineConfig::Vmm::HvmShadow, append);
     std::string error;
     auto m = Machine::create(c, error);
     EXPECT_TRUE(m) << error;
@@ -113,16 +102,16 @@ TEST(HvmShadow, GuestPageTableWritesExitAndResyncTheShadow) {
 TEST(HvmShadow, Cr3LoadsExitAndGrowWithFork_NotUnderNestedPaging) {
   const ModeResult two = run(Mode::HvmShadow, {"fork", "2"});
   const ModeResult ten = run(Mode::HvmShadow, {"fork", "10"});
-  EXPECT_GT(exit_count(two, "CR_ACCESS"), 0u);
-  EXPECT_GE(exit_count(ten, "CR_ACCESS"), exit_count(two, "CR_ACCESS") + 8);  // a new address space per child
-  EXPECT_EQ(exit_count(run(Mode::Hvm, {"fork", "10"}), "CR_ACCESS"), 0u);
+  EXPECT_GT(two.exit_count("CR_ACCESS"), 0u);
+  EXPECT_GE(ten.exit_count("CR_ACCESS"), two.exit_count("CR_ACCESS") + 8);  // a new address space per child
+  EXPECT_EQ(run(Mode::Hvm, {"fork", "10"}).exit_count("CR_ACCESS"), 0u);
 }
 
 TEST(HvmShadow, InvlpgExits_NotUnderNestedPaging) {
   // pagefault N unmaps its N pages at the end: one INVLPG each.
   const ModeResult shadow = run(Mode::HvmShadow, {"pagefault", "80"});
-  EXPECT_GE(exit_count(shadow, "INVLPG"), 80u);
-  EXPECT_EQ(exit_count(run(Mode::Hvm, {"pagefault", "80"}), "INVLPG"), 0u);
+  EXPECT_GE(shadow.exit_count("INVLPG"), 80u);
+  EXPECT_EQ(run(Mode::Hvm, {"pagefault", "80"}).exit_count("INVLPG"), 0u);
 }
 
 TEST(HvmShadow, FiguresRepeatExactly) {

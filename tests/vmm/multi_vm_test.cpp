@@ -10,6 +10,7 @@
 
 #include "virtscope/trace/event.h"
 #include "virtscope/vmm/machine.h"
+#include "workloads.h"
 
 namespace vs::vmm {
 namespace {
@@ -17,12 +18,8 @@ namespace {
 using Vmm = MachineConfig::Vmm;
 
 MachineConfig vms_config(Vmm vmm, std::vector<std::string> appends) {
-  MachineConfig c;
+  MachineConfig c = vm_config(vmm, "");
   c.ram_bytes = 32u << 20;
-  c.kernel = vmm == Vmm::Pv ? VS_KERNEL_PV : VS_KERNEL;
-  c.initrd = {VS_INITRD};
-  c.debug_exit = true;
-  c.vmm = vmm;
   c.vms = unsigned(appends.size());
   c.vm_append = std::move(appends);
   return c;

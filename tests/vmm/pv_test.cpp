@@ -17,21 +17,7 @@
 namespace vs::vmm {
 namespace {
 
-uint64_t exits(const ModeResult& r, const char* reason) {
-  const auto it = r.exits.find(reason);
-  return it == r.exits.end() ? 0 : it->second;
-}
-
-MachineConfig pv_config(const char* append) {
-  MachineConfig c;
-  c.ram_bytes = 64u << 20;
-  c.kernel = VS_KERNEL_PV;
-  c.initrd = {VS_INITRD};
-  c.append = append;
-  c.debug_exit = true;
-  c.vmm = MachineConfig::Vmm::Pv;
-  return c;
-}
+MachineConfig pv_config(const char* append) { return vm_config(MachineConfig::Vmm::Pv, append); }
 
 class PvMode : public ::testing::TestWithParam<std::vector<std::string>> {};
 
@@ -57,14 +43,14 @@ TEST(PvMode, SystemCallsReachTheGuestKernelWithoutTheVmm) {
   // each (a timer tick may fall in the longer run).
   EXPECT_LE(many.total_exits() - few.total_exits(), 2u);
   EXPECT_LE(many.hypercalls - few.hypercalls, 2u);
-  EXPECT_EQ(exits(many, "SOFTWARE_INTERRUPT"), 0u);
+  EXPECT_EQ(many.exit_count("SOFTWARE_INTERRUPT"), 0u);
 }
 
 TEST(PvMode, PageFaultsPassThroughTheVmmOnceEach) {
   const ModeResult a = run_workload(Mode::Pv, workload({"pagefault", "100"}), CostModel());
   const ModeResult b = run_workload(Mode::Pv, workload({"pagefault", "200"}), CostModel());
   ASSERT_TRUE(a.ran() && b.ran());
-  EXPECT_EQ(exits(b, "EXCEPTION_NMI") - exits(a, "EXCEPTION_NMI"), 100u);
+  EXPECT_EQ(b.exit_count("EXCEPTION_NMI") - a.exit_count("EXCEPTION_NMI"), 100u);
   EXPECT_EQ(b.guest_page_faults - a.guest_page_faults, 100u);
   EXPECT_EQ(b.hidden_page_faults, 0u);
 }
@@ -74,7 +60,7 @@ TEST(PvMode, ConsoleOutputNeedsFarFewerVmmTransitionsThanHvmExits) {
   const ModeResult pv = run_workload(Mode::Pv, workload({"write", "200"}), CostModel());
   ASSERT_TRUE(hvm.ran() && pv.ran());
   EXPECT_EQ(pv.console, hvm.console);
-  EXPECT_GE(exits(hvm, "IO_INSTRUCTION"), 200u);  // at least one OUT per byte written
+  EXPECT_GE(hvm.exit_count("IO_INSTRUCTION"), 200u);  // at least one OUT per byte written
   EXPECT_LT((pv.total_exits() + pv.hypercalls) * 20, hvm.total_exits());
 }
 
@@ -91,7 +77,7 @@ TEST(PvMode, DiskReadsAreRingRequestsNotPortIo) {
   std::snprintf(expected, sizeof expected, "disk: 128 sectors, checksum 0x%08x\n", hash);
   EXPECT_EQ(pv.console, expected);
   EXPECT_EQ(hvm.console, expected);
-  EXPECT_GE(exits(hvm, "IO_INSTRUCTION"), 128u * 256);
+  EXPECT_GE(hvm.exit_count("IO_INSTRUCTION"), 128u * 256);
   // 16 block requests (8 sectors each) plus the console's notifications.
   EXPECT_GE(pv.io_requests, 16u);
   EXPECT_LT(pv.io_requests, 24u);

@@ -17,22 +17,6 @@ namespace vs::vmm {
 namespace {
 
 
-uint64_t exits(const ModeResult& r, const char* reason) {
-  const auto it = r.exits.find(reason);
-  return it == r.exits.end() ? 0 : it->second;
-}
-
-MachineConfig vm_config(MachineConfig::Vmm vmm, const char* append) {
-  MachineConfig c;
-  c.ram_bytes = 64u << 20;
-  c.kernel = VS_KERNEL;
-  c.initrd = {VS_INITRD};
-  c.append = append;
-  c.debug_exit = true;
-  c.vmm = vmm;
-  return c;
-}
-
 TEST(TrapMode, NativeKernelHangsBecausePopfLosesTheVirtualIf) {
   MachineConfig c = vm_config(MachineConfig::Vmm::Trap, "run=hello");
   std::string console;
@@ -87,16 +71,16 @@ INSTANTIATE_TEST_SUITE_P(Workloads, BtMode,
 TEST(BtMode, SensitiveInstructionsCallTheVmmInsteadOfMisbehaving) {
   const ModeResult r = run_workload(Mode::Bt, workload({"syscall", "100"}), CostModel());
   ASSERT_TRUE(r.ran()) << r.unavailable;
-  EXPECT_GE(exits(r, "POPF"), 1u);   // the calibration's restore, now seen
-  EXPECT_GE(exits(r, "PUSHF"), 1u);
-  EXPECT_GE(exits(r, "IRET"), 1u);   // every return to user mode
-  EXPECT_GE(exits(r, "EXTERNAL_INTERRUPT"), 1u);  // the tick the calibration waits for
-  EXPECT_GT(exits(r, "IO_INSTRUCTION"), 0u);
+  EXPECT_GE(r.exit_count("POPF"), 1u);   // the calibration's restore, now seen
+  EXPECT_GE(r.exit_count("PUSHF"), 1u);
+  EXPECT_GE(r.exit_count("IRET"), 1u);   // every return to user mode
+  EXPECT_GE(r.exit_count("EXTERNAL_INTERRUPT"), 1u);  // the tick the calibration waits for
+  EXPECT_GT(r.exit_count("IO_INSTRUCTION"), 0u);
   // Every int 0x80 reaches the VMM first, and is reflected into the guest.
-  EXPECT_EQ(exits(r, "SOFTWARE_INTERRUPT"), r.syscalls);
+  EXPECT_EQ(r.exit_count("SOFTWARE_INTERRUPT"), r.syscalls);
   const ModeResult more = run_workload(Mode::Bt, workload({"syscall", "300"}), CostModel());
   EXPECT_EQ(more.syscalls - r.syscalls, 200u);
-  EXPECT_EQ(exits(more, "IRET") - exits(r, "IRET"), 200u);  // one return per system call
+  EXPECT_EQ(more.exit_count("IRET") - r.exit_count("IRET"), 200u);  // one return per system call
 }
 
 TEST(BtMode, GuestPageTableWritesAreCaughtAndSynced) {
@@ -172,13 +156,13 @@ TEST_P(HvmMode, SameConsoleAndExitStatusAsNativeWithOnlyTheExitsAskedFor) {
   // the VMM no shadow to fill or sync.
   EXPECT_EQ(hvm.hidden_page_faults, 0u);
   EXPECT_EQ(hvm.shadow_syncs, 0u);
-  EXPECT_EQ(exits(hvm, "CLI") + exits(hvm, "CR_ACCESS") + exits(hvm, "SOFTWARE_INTERRUPT") +
-                exits(hvm, "EXCEPTION_NMI") + exits(hvm, "GDTR_IDTR_ACCESS"),
+  EXPECT_EQ(hvm.exit_count("CLI") + hvm.exit_count("CR_ACCESS") + hvm.exit_count("SOFTWARE_INTERRUPT") +
+                hvm.exit_count("EXCEPTION_NMI") + hvm.exit_count("GDTR_IDTR_ACCESS"),
             0u);
-  EXPECT_GT(exits(hvm, "IO_INSTRUCTION"), 0u);      // the VM's devices are the VMM's
-  EXPECT_GE(exits(hvm, "EXTERNAL_INTERRUPT"), 1u);  // the tick the calibration waits for
-  EXPECT_EQ(hvm.total_exits(), exits(hvm, "IO_INSTRUCTION") + exits(hvm, "EXTERNAL_INTERRUPT") +
-                                   exits(hvm, "INTERRUPT_WINDOW") + exits(hvm, "HLT") + exits(hvm, "CPUID"));
+  EXPECT_GT(hvm.exit_count("IO_INSTRUCTION"), 0u);      // the VM's devices are the VMM's
+  EXPECT_GE(hvm.exit_count("EXTERNAL_INTERRUPT"), 1u);  // the tick the calibration waits for
+  EXPECT_EQ(hvm.total_exits(), hvm.exit_count("IO_INSTRUCTION") + hvm.exit_count("EXTERNAL_INTERRUPT") +
+                                   hvm.exit_count("INTERRUPT_WINDOW") + hvm.exit_count("HLT") + hvm.exit_count("CPUID"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Workloads, HvmMode,
@@ -192,12 +176,12 @@ TEST(HvmMode, ComputeExitsOnlyForTimerTicks) {
   const ModeResult longer = run_workload(Mode::Hvm, workload({"cpu", "3000000"}), CostModel());
   ASSERT_TRUE(shorter.ran() && longer.ran());
   const uint64_t more_exits = longer.total_exits() - shorter.total_exits();
-  const uint64_t more_ticks = exits(longer, "EXTERNAL_INTERRUPT") - exits(shorter, "EXTERNAL_INTERRUPT");
+  const uint64_t more_ticks = longer.exit_count("EXTERNAL_INTERRUPT") - shorter.exit_count("EXTERNAL_INTERRUPT");
   EXPECT_GE(more_ticks, 10u);  // 2 million more iterations: tens of 10 ms ticks
   // Each tick is an external-interrupt exit and the handler's EOI to the
   // PIC (one OUT); the output line is the same length in both runs.
-  EXPECT_EQ(exits(longer, "IO_INSTRUCTION") - exits(shorter, "IO_INSTRUCTION"), more_ticks);
-  EXPECT_EQ(more_exits, 2 * more_ticks + exits(longer, "INTERRUPT_WINDOW") - exits(shorter, "INTERRUPT_WINDOW"));
+  EXPECT_EQ(longer.exit_count("IO_INSTRUCTION") - shorter.exit_count("IO_INSTRUCTION"), more_ticks);
+  EXPECT_EQ(more_exits, 2 * more_ticks + longer.exit_count("INTERRUPT_WINDOW") - shorter.exit_count("INTERRUPT_WINDOW"));
 }
 
 // Nested paging pays in its walks instead: every TLB miss reads nested
@@ -220,8 +204,8 @@ TEST(HvmMode, PageFaultsCostNoExitUnderNestedPagingButTrapsUnderBt) {
   const ModeResult bt = run_workload(Mode::Bt, workload({"pagefault", "100"}), CostModel());
   ASSERT_TRUE(hvm.ran() && bt.ran());
   EXPECT_EQ(hvm.guest_page_faults, bt.guest_page_faults);
-  EXPECT_EQ(exits(hvm, "EXCEPTION_NMI"), 0u);
-  EXPECT_GE(exits(bt, "EXCEPTION_NMI"), bt.guest_page_faults + bt.hidden_page_faults);
+  EXPECT_EQ(hvm.exit_count("EXCEPTION_NMI"), 0u);
+  EXPECT_GE(bt.exit_count("EXCEPTION_NMI"), bt.guest_page_faults + bt.hidden_page_faults);
 }
 
 // The whole console, the kernel's own banner included: binary translation

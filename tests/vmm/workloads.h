@@ -21,6 +21,19 @@ inline Workload workload(std::vector<std::string> argv) {
   return w;
 }
 
+// A machine booting the teaching kernel (its pv build under pv) as a VM
+// of 64 MiB, powering off through isa-debug-exit.
+inline MachineConfig vm_config(MachineConfig::Vmm vmm, std::string append) {
+  MachineConfig c;
+  c.ram_bytes = 64u << 20;
+  c.kernel = vmm == MachineConfig::Vmm::Pv ? VS_KERNEL_PV : VS_KERNEL;
+  c.initrd = {VS_INITRD};
+  c.append = std::move(append);
+  c.debug_exit = true;
+  c.vmm = vmm;
+  return c;
+}
+
 // Every workload, small: what a mode must run exactly as native does.
 inline const auto kEveryWorkload = ::testing::Values(
     std::vector<std::string>{"hello"}, std::vector<std::string>{"cpu", "20000"},

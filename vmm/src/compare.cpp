@@ -40,6 +40,11 @@ const char* mode_name(Mode mode) {
   return "?";
 }
 
+uint64_t ModeResult::exit_count(const std::string& reason) const {
+  const auto it = exits.find(reason);
+  return it == exits.end() ? 0 : it->second;
+}
+
 uint64_t ModeResult::total_exits() const {
   uint64_t n = 0;
   for (const auto& [reason, count] : exits) n += count;

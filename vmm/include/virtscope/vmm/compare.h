@@ -63,6 +63,7 @@ struct ModeResult {
 
   bool ran() const { return unavailable.empty(); }
   uint64_t total_exits() const;
+  uint64_t exit_count(const std::string& reason) const;  // 0 when none of that reason
 };
 
 // The disk every compare run has (for the `disk N` workload): 2048
