@@ -1,8 +1,9 @@
-// The cgroup v2 hierarchy and the pids controller (cgroup.h). Each rule
+// The cgroup v2 hierarchy (cgroup.h). Each rule
 // cites where Linux makes it: kernel/cgroup/cgroup.c and kernel/cgroup/pids.c,
 // as cgroup-v2.rst documents them (../shared/SEMANTICS.md §2.1, §2.4).
 #include "cgroup.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 
@@ -143,30 +144,33 @@ int CgroupHierarchy::rmdir(Cgroup& cg) {
 
 // --- interface files ---------------------------------------------------------------
 
-std::vector<std::string> CgroupHierarchy::files(const Cgroup& cg) const {
-  // The core files of every cgroup (cgroup-v2.rst "Core Interface Files";
-  // cgroup.events is CFTYPE_NOT_ON_ROOT), then the files of the
-  // controllers the parent enables: "owned by the parent" (§2.1).
-  std::vector<std::string> out = {"cgroup.controllers"};
-  if (!cg.is_root()) out.push_back("cgroup.events");
-  out.push_back("cgroup.procs");
-  out.push_back("cgroup.subtree_control");
-  if (cg.has_pids()) {
-    // pids.c marks all three CFTYPE_NOT_ON_ROOT; has_pids() is false at the root.
-    out.push_back("pids.current");
-    out.push_back("pids.events");
-    out.push_back("pids.max");
+const CgroupControllerOps& cgroup_controller(CgroupController c) {
+  switch (c) {
+    case kCgCpu: return cpu_controller();
+    case kCgIo: return io_controller();
+    case kCgMemory: return memory_controller();
+    case kCgPids:
+    case kCgControllerCount: break;
   }
-  return out;
-}
-
-bool CgroupHierarchy::has_file(const Cgroup& cg, const std::string& name) const {
-  for (const std::string& f : files(cg))
-    if (f == name) return true;
-  return false;
+  return pids_controller();
 }
 
 namespace {
+// The controller file called `name`, or null; `owner` says whose.
+const CgroupFile* controller_file(const std::string& name, CgroupController* owner) {
+  for (uint32_t c = 0; c < kCgControllerCount; ++c)
+    for (const CgroupFile& f : cgroup_controller(CgroupController(c)).files)
+      if (name == f.name) {
+        if (owner) *owner = CgroupController(c);
+        return &f;
+      }
+  return nullptr;
+}
+
+bool shown_in(const Cgroup& cg, const CgroupFile& f, CgroupController owner) {
+  return !cg.is_root() && (f.always || cg.has(owner));
+}
+
 std::string mask_text(uint32_t mask) {
   // cgroup_print_ss_mask(): the names separated by spaces, then a newline (alone when empty).
   std::string out;
@@ -176,6 +180,33 @@ std::string mask_text(uint32_t mask) {
 }
 }  // namespace
 
+std::vector<std::string> CgroupHierarchy::files(const Cgroup& cg) const {
+  // The core files of every cgroup (cgroup-v2.rst "Core Interface Files";
+  // cgroup.events is CFTYPE_NOT_ON_ROOT), then the files of the
+  // controllers the parent enables: "owned by the parent" (§2.1).
+  std::vector<std::string> out = {"cgroup.controllers"};
+  if (!cg.is_root()) out.push_back("cgroup.events");
+  out.push_back("cgroup.procs");
+  out.push_back("cgroup.subtree_control");
+  for (uint32_t c = 0; c < kCgControllerCount; ++c)
+    for (const CgroupFile& f : cgroup_controller(CgroupController(c)).files)
+      if (shown_in(cg, f, CgroupController(c))) out.push_back(f.name);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool CgroupHierarchy::has_file(const Cgroup& cg, const std::string& name) const {
+  for (const std::string& f : files(cg))
+    if (f == name) return true;
+  return false;
+}
+
+bool CgroupHierarchy::writable(const std::string& name) const {
+  if (name == "cgroup.procs" || name == "cgroup.subtree_control") return true;
+  const CgroupFile* f = controller_file(name, nullptr);
+  return f && f->write;
+}
+
 bool CgroupHierarchy::read_file(const Cgroup& cg, const std::string& name, std::string& out) const {
   if (!has_file(cg, name) || name == "cgroup.procs") return false;
   if (name == "cgroup.controllers") {
@@ -184,12 +215,9 @@ bool CgroupHierarchy::read_file(const Cgroup& cg, const std::string& name, std::
     out = mask_text(cg.subtree_control);
   } else if (name == "cgroup.events") {
     out = "populated " + std::to_string(cg.nr_populated > 0 ? 1 : 0) + "\nfrozen 0\n";  // no freezer yet
-  } else if (name == "pids.max") {
-    out = cg.pids_max == kPidsUnlimited ? "max\n" : std::to_string(cg.pids_max) + "\n";
-  } else if (name == "pids.current") {
-    out = std::to_string(cg.pids_current) + "\n";
-  } else if (name == "pids.events") {
-    out = "max " + std::to_string(cg.pids_events_max) + "\n";
+  } else if (const CgroupFile* f = controller_file(name, nullptr)) {
+    out.clear();
+    f->read(cg, out);
   } else {
     return false;
   }
@@ -198,20 +226,9 @@ bool CgroupHierarchy::read_file(const Cgroup& cg, const std::string& name, std::
 
 int CgroupHierarchy::write_file(Cgroup& cg, const std::string& name, const std::string& text) {
   if (name == "cgroup.subtree_control") return write_subtree_control(cg, text);
-  if (name == "pids.max") {
-    // pids_max_write(): "max", or 0 <= N < PIDS_MAX; anything else EINVAL.
-    // Setting it below pids.current is allowed (§2.4); nothing is killed.
-    const std::string s = strip(text);
-    int64_t limit = 0;
-    if (s == "max") {
-      limit = kPidsUnlimited;
-    } else if (!parse_kernel_int(s, limit) || limit < 0 || limit > kPidsMaxLimit) {
-      return -kEINVAL;
-    }
-    cg.pids_max = limit;
-    return 0;
-  }
-  return -kEINVAL;  // kernfs: a file without a write method
+  const CgroupFile* f = has_file(cg, name) ? controller_file(name, nullptr) : nullptr;
+  if (!f || !f->write) return -kEINVAL;  // kernfs: a file without a write method
+  return f->write(cg, text);
 }
 
 int CgroupHierarchy::write_subtree_control(Cgroup& cg, const std::string& text) {
@@ -269,8 +286,11 @@ int CgroupHierarchy::write_subtree_control(Cgroup& cg, const std::string& text) 
   cg.subtree_control = (cg.subtree_control | enable) & ~disable;
   // A controller switched off in the children loses its state (its css is
   // destroyed); switched on again it starts from the defaults.
-  if (disable & (1u << kCgPids))
-    for (auto& [n, child] : cg.children) child->pids_max = kPidsUnlimited, child->pids_events_max = 0;
+  for (uint32_t c = 0; c < kCgControllerCount; ++c) {
+    const CgroupControllerOps& ops = cgroup_controller(CgroupController(c));
+    if ((disable & (1u << c)) && ops.reset)
+      for (auto& [n, child] : cg.children) ops.reset(*child);
+  }
   return 0;
 }
 

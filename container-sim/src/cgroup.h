@@ -11,14 +11,14 @@
 // text made here (read_file / write_file) so that the guest's open/read/write
 // and the host's ContainerHost::cgroup_read/write share one code path.
 //
-// Controllers: cpu, io, memory and pids are named in cgroup.controllers so
-// the hierarchy rules can be shown with both kinds the rules distinguish —
-// *domain* controllers (io, memory), to which the no-internal-process rule
-// applies, and *threaded* ones (cpu, pids), which may compete with
-// processes (cgroup-v2.rst "Threaded"; kernel/cgroup/cgroup.c
-// cgroup_vet_subtree_control_enable). Only pids has interface files so far;
-// the other three are enabled and disabled by the same rules and get their
-// files in the next steps of issue 6.
+// Controllers: cpu, io, memory and pids, of both kinds the rules
+// distinguish — *domain* controllers (io, memory), to which the
+// no-internal-process rule applies, and *threaded* ones (cpu, pids), which
+// may compete with processes (cgroup-v2.rst "Threaded"; kernel/cgroup/cgroup.c
+// cgroup_vet_subtree_control_enable). Each controller keeps its state in a
+// struct of its own header and lists its interface files in a table
+// (CgroupControllerOps, Linux's struct cgroup_subsys with its cftype
+// array): cgroup_pids.cpp, cgroup_cpu.cpp, cgroup_memory.cpp, cgroup_io.cpp.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +26,10 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "cgroup_cpu.h"
+#include "cgroup_io.h"
+#include "cgroup_memory.h"
 
 namespace vs::container_sim {
 
@@ -58,14 +62,50 @@ struct Cgroup : std::enable_shared_from_this<Cgroup> {
   int64_t pids_max = kPidsUnlimited;  // meaningful while the parent enables pids
   uint64_t pids_events_max = 0;       // times this cgroup's own limit made a fork fail
 
+  CgroupCpu cpu;        // cgroup_cpu.h
+  CgroupMemory memory;  // cgroup_memory.h
+  CgroupIo io;          // cgroup_io.h
+
   bool is_root() const { return parent == nullptr; }
   // cgroup.controllers: what this cgroup may enable for its children — the
   // parent's subtree_control, or everything at the root.
   uint32_t controllers() const { return parent ? parent->subtree_control : kCgAllControllers; }
-  bool has_pids() const { return parent && (parent->subtree_control & (1u << kCgPids)); }
+  // Is controller c on for this cgroup (its parent enables it)? Never at the root.
+  bool has(CgroupController c) const { return parent && (parent->subtree_control & (1u << c)); }
+  bool has_pids() const { return has(kCgPids); }
   // Its path from the hierarchy's root ("/" for the root, "/a/b" below).
   std::string path() const;
 };
+
+// One interface file of a controller (Linux's struct cftype). A file shows
+// in a non-root cgroup whose parent enables its controller ("owned by the
+// parent", §2.1), or in every non-root cgroup when `always` (cpu.stat: the
+// core's usage figures exist even with cpu off). None show at the root
+// (CFTYPE_NOT_ON_ROOT: the root has no resource-control files, §2.1).
+struct CgroupFile {
+  const char* name;
+  // The text of the file.
+  void (*read)(const Cgroup&, std::string& out);
+  // One write(2) of `text`: 0 or -errno as Linux gives them; null for a
+  // read-only file (mode 0444). Writes that need the process table (an
+  // OOM kill after memory.max shrinks) are finished by the kernel
+  // (Kernel::cgroup_write).
+  int (*write)(Cgroup&, const std::string& text) = nullptr;
+  bool always = false;
+};
+
+// A controller: its files, and what it keeps per cgroup (Linux's cgroup_subsys).
+struct CgroupControllerOps {
+  std::vector<CgroupFile> files;
+  // The parent disabled the controller: its state in this cgroup is
+  // destroyed (the css goes), so enabling it again starts from the defaults.
+  void (*reset)(Cgroup&) = nullptr;
+};
+const CgroupControllerOps& cgroup_controller(CgroupController c);
+const CgroupControllerOps& pids_controller();    // cgroup_pids.cpp
+const CgroupControllerOps& cpu_controller();     // cgroup_cpu.cpp
+const CgroupControllerOps& memory_controller();  // cgroup_memory.cpp
+const CgroupControllerOps& io_controller();      // cgroup_io.cpp
 
 class CgroupHierarchy {
  public:
@@ -99,6 +139,8 @@ class CgroupHierarchy {
   bool read_file(const Cgroup& cg, const std::string& name, std::string& out) const;
   // A write of `text` (one write(2)): 0 or -errno as Linux gives them.
   int write_file(Cgroup& cg, const std::string& name, const std::string& text);
+  // Is `name` a file a writer may open for writing (mode 0644)?
+  bool writable(const std::string& name) const;
 
  private:
   int write_subtree_control(Cgroup& cg, const std::string& text);

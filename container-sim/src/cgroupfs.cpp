@@ -26,7 +26,7 @@ std::shared_ptr<Inode> CgroupFs::node(const std::shared_ptr<Cgroup>& cg, const s
   n->cgroup = cg;
   n->cgroup_file = file;
   // Linux's modes: directories 0755, files 0644 when writable, else 0444.
-  const bool writable = file == "cgroup.procs" || file == "cgroup.subtree_control" || file == "pids.max";
+  const bool writable = hierarchy_.writable(file);
   n->mode = file.empty() ? 0755 : writable ? 0644 : 0444;
   return n;
 }

@@ -40,3 +40,9 @@ foreach(p checks segv efault hello)
     target_compile_definitions(container_tests PRIVATE VS_KT_${upper}="${kt_${p}_PATH}")
   endif()
 endforeach()
+# Each part of container-sim has its own suite, in its own fragment (present
+# once the part is built): the cpu, memory and io controllers, files and
+# overlayfs, images, networking.
+foreach(part cgroup_cpu cgroup_memory cgroup_io fs image net)
+  include(container/${part}.cmake OPTIONAL)
+endforeach()

@@ -1,0 +1,12 @@
+// The cpu controller's state per cgroup (../shared/SEMANTICS.md Part 1b).
+// Not built yet: the controller can be enabled in cgroup.subtree_control
+// by the hierarchy's rules, but has no interface files and limits nothing.
+#pragma once
+
+#include <cstdint>
+
+namespace vs::container_sim {
+
+struct CgroupCpu {};
+
+}  // namespace vs::container_sim
