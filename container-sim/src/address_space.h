@@ -18,9 +18,23 @@
 // Heap, stack and mmap regions are demand-zero: a page gets a zeroed frame at
 // the first touch (a #PF, or a user copy by the kernel). fork copies every
 // present page eagerly (no copy-on-write, like the teaching kernel).
+//
+// Memory cgroup (docs/container-sim/cgroup-memory.md): every frame the space
+// takes — the directory, the tables, the pages — is charged to memcg(), the
+// cgroup of the process that owns the space (set when the space is made,
+// changed when the process migrates; frames already taken stay where they
+// were charged). Image pages that still hold the executable's bytes are
+// *file* pages: reclaim may drop a clean one (evict) and the next touch
+// reads it back from the executable (a major fault). When the image is
+// loaded its pages' bytes are kept as the space's backing copy of the file
+// (`image_`, shared with forked children), standing in for the page cache
+// and the disk behind it. Everything else is anonymous memory and, with no
+// swap, cannot be reclaimed.
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -73,6 +87,28 @@ class AddressSpace {
   // fork: this space becomes a copy of `parent` (pages copied now).
   bool copy_from(const AddressSpace& parent);
 
+  // --- memory cgroup (memory_pressure.cpp drives these) ---
+  const std::shared_ptr<Cgroup>& memcg() const { return memcg_; }
+  void set_memcg(std::shared_ptr<Cgroup> cg) { memcg_ = std::move(cg); }  // the owner migrated
+  // Reclaim: drops the page at `va` if it is a clean file page (re-read on
+  // the next touch); a file page found written becomes anonymous. True if freed.
+  bool evict(uint32_t va);
+  // The accessed bit of the page at `va`, cleared (reclaim's second chance).
+  bool test_and_clear_accessed(uint32_t va);
+  // A kernel copy or fork is reading or writing this space's pages: reclaim
+  // must leave them alone until it ends (get_user_pages() pins them too).
+  bool pinned() const { return pinned_ > 0; }
+  bool in_cpu_fault() const { return in_cpu_fault_; }  // inside fault(), called for a #PF of the CPU
+  // The instruction at `eip` faults (the kernel tells, from the CPU's
+  // state). The pages its faults bring in stay out of reclaim's reach until
+  // a fault comes from another instruction: it has run by then. Without
+  // this, an instruction that needs two pages could lose each to the
+  // other's fault for ever.
+  void faulting_instruction(uint32_t eip);
+  bool needed_by_faulting_instruction(uint32_t va) const;
+  uint32_t high_pages = 0;  // pages charged above memory.high since the last throttle
+  bool throttled = false;   // held back by memory.high (memory_pressure.cpp)
+
   // --- the kernel reading and writing user memory (-EFAULT on a bad pointer) ---
   // The range must lie in user space and in valid regions; demand-zero
   // pages are mapped first, so a bad pointer is -EFAULT, never a fault.
@@ -80,15 +116,34 @@ class AddressSpace {
   int copy_out(uint32_t va, const void* src, uint32_t n);
   // A NUL-terminated string of at most max - 1 characters; -E2BIG if longer.
   int copy_string(std::string& out, uint32_t va, uint32_t max);
+  // A path argument (path_resolution(7)): at most PATH_MAX (4096) bytes
+  // with its NUL, else -ENAMETOOLONG. 0 or -errno.
+  int copy_path(std::string& out, uint32_t va);
 
  private:
   uint32_t* table_entry(uint32_t va, bool create);  // the PTE for va (host pointer), or null
   int user_range(uint32_t va, uint32_t n);
   uint32_t phys_of(uint32_t va);                    // of a present page
+  int fault_in(uint32_t va);                        // fault()'s work, for the CPU and for kernel copies
+  // A new frame of kind `use` at `va` (zeroed, or a copy of `bytes`); false when out of memory.
+  bool map_new(uint32_t va, MemUse use, const uint8_t* bytes, uint32_t flags);
+  uint32_t pte_phys(const uint32_t* pte) { return uint32_t(reinterpret_cast<const uint8_t*>(pte) - frames_.host(0)); }
+  // The image is loaded (the first touch outside it, by build_stack): its
+  // pages become file pages and their bytes the backing copy.
+  void seal_image();
 
   Frames& frames_;
   uint32_t directory_ = 0;
   uint32_t frames_owned_ = 0;
+  std::shared_ptr<Cgroup> memcg_;
+  std::shared_ptr<const std::map<uint32_t, std::vector<uint8_t>>> image_;  // page address -> the file's bytes
+  bool sealed_ = false;
+  uint32_t pinned_ = 0;
+  bool in_cpu_fault_ = false;
+  uint32_t fault_eip_ = 0;           // the instruction the last CPU faults came from
+  uint32_t fault_pages_[8] = {};     // pages they brought in (an instruction touches at most a few)
+  uint32_t fault_count_ = 0;
+  friend struct Pin;
 };
 
 }  // namespace vs::container_sim

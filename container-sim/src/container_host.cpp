@@ -6,6 +6,7 @@
 #include "cgroup.h"
 #include "cpio.h"
 #include "kernel.h"
+#include "linux_abi.h"
 
 namespace vs::container_sim {
 
@@ -15,6 +16,7 @@ const char* host_stop_name(HostStop s) {
     case HostStop::Budget: return "budget";
     case HostStop::Idle: return "idle";
     case HostStop::Requested: return "requested";
+    case HostStop::Panic: return "kernel-panic";
   }
   return "?";
 }
@@ -28,6 +30,10 @@ bool ContainerHost::add_file(const std::string& path, std::vector<uint8_t> bytes
 
 bool ContainerHost::add_directory(const std::string& path, std::string& error) {
   return kernel_->add_directory(path, error);
+}
+
+bool ContainerHost::set_disk(std::vector<uint8_t> image, std::string& error) {
+  return kernel_->set_disk(std::move(image), error);
 }
 
 bool ContainerHost::add_initrd(const std::string& cpio_path, std::string& error) {
@@ -60,14 +66,14 @@ void ContainerHost::set_console(std::function<void(std::string_view)> sink) { ke
 void ContainerHost::queue_input(std::string_view bytes) { kernel_->queue_input(bytes); }
 void ContainerHost::close_input() { kernel_->close_input(); }
 const HostCounters& ContainerHost::counters() const { return kernel_->counters(); }
+const std::string& ContainerHost::panic_reason() const { return kernel_->panic_reason(); }
 uint64_t ContainerHost::now() const { return kernel_->now(); }
 trace::EventLog& ContainerHost::log() { return kernel_->log(); }
 
 // --- cgroup v2: the host's access (the CLI's run --pids-max, stats) ---
 
-namespace {
-// strerror(3)'s words for the errors cgroup files give.
-std::string errno_text(int e) {
+// strerror(3)'s words for the errors cgroup files and the runtime give (linux_abi.h).
+std::string linux_abi::errno_text(int e) {
   switch (-e) {
     case 1: return "Operation not permitted";
     case 2: return "No such file or directory";
@@ -78,10 +84,16 @@ std::string errno_text(int e) {
     case 17: return "File exists";
     case 19: return "No such device";
     case 20: return "Not a directory";
+    case 21: return "Is a directory";
     case 22: return "Invalid argument";
+    case 28: return "No space left on device";
+    case 30: return "Read-only file system";
+    case 34: return "Numerical result out of range";
     default: return "error " + std::to_string(-e);
   }
 }
+
+namespace {
 
 // "/a/b/pids.max" -> ("/a/b", "pids.max").
 void split_path(const std::string& path, std::string& dir, std::string& name) {
@@ -93,7 +105,7 @@ void split_path(const std::string& path, std::string& dir, std::string& name) {
 }
 
 bool fail(std::string& error, const std::string& path, int e) {
-  error = path + ": " + errno_text(e);
+  error = path + ": " + linux_abi::errno_text(e);
   return false;
 }
 }  // namespace

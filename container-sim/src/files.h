@@ -36,7 +36,9 @@ struct OpenFile {
   // /proc/PID/ns/*, held for setns(2).
   // Cgroup: a cgroupfs interface file, its text made at open like Proc's;
   // each write(2) is one request to the cgroup (cgroupfs.cpp).
-  enum class Kind : uint8_t { Console, Regular, PipeRead, PipeWrite, Directory, Proc, Namespace, Cgroup };
+  // Socket: socket(2) (net.h; sockets.cpp).
+  enum class Kind : uint8_t { Console, Regular, PipeRead, PipeWrite, Directory, Proc, Namespace, Cgroup, Socket,
+                              BlockDevice };  // BlockDevice: /dev/disk, read by blockdev.cpp
   explicit OpenFile(Kind k) : kind(k) {}
   ~OpenFile();  // closes a pipe end
   Kind kind;
@@ -44,10 +46,14 @@ struct OpenFile {
   PathRef where;                 // Directory: the mount it was opened through
   uint32_t offset = 0;           // Regular, Directory (entries read), Proc
   bool writable = false;         // opened O_WRONLY or O_RDWR
+  bool readable = true;          // not opened O_WRONLY (read(2) is EBADF otherwise)
+  bool append = false;           // O_APPEND: every write(2) goes to the end first
+  std::shared_ptr<Filesystem> fs;  // Regular: opened through it (Filesystem::io_inode follows overlay copy-ups)
   std::shared_ptr<Pipe> pipe;    // PipeRead, PipeWrite
   std::shared_ptr<const std::vector<uint8_t>> text;  // Proc: the snapshot
   std::shared_ptr<PidNamespace> proc_pid_ns;         // Proc: the PID namespace its proc instance numbers in
   NsHandle ns;                                       // Namespace
+  std::shared_ptr<Socket> socket;                    // Socket (networking: net.h)
   std::shared_ptr<Cgroup> cgroup;                    // Cgroup: the cgroup (the file's name is inode->cgroup_file)
 };
 using FileRef = std::shared_ptr<OpenFile>;

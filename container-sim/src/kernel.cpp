@@ -89,10 +89,12 @@ HostStop Kernel::run(uint64_t budget) {
   const uint64_t tick = config_.tick_instructions ? config_.tick_instructions : 1;
   uint64_t left = budget;
   for (;;) {
+    if (!panic_.empty()) return HostStop::Panic;  // the shared kernel is dead (sysrq.cpp)
     if (stop_requested_) {
       stop_requested_ = false;
       return HostStop::Requested;
     }
+    cpu_account();  // cgroup cpu: refills and throttles due by now (scheduler.cpp)
     if (!current_) {
       Process* next = pick_next();
       if (!next) {
@@ -107,6 +109,8 @@ HostStop Kernel::run(uint64_t budget) {
           if (p->sleeping && (wake == 0 || p->wake_at < wake)) wake = p->wake_at;
         }
         if (!alive) return HostStop::AllExited;
+        // ... or to the refill of a group throttled by cpu.max.
+        if (const uint64_t refill = cpu_wake_time(); refill && (wake == 0 || refill < wake)) wake = refill;
         if (wake == 0) return HostStop::Idle;
         if (wake > now()) {
           counters_.idle += wake - now();
@@ -119,10 +123,12 @@ HostStop Kernel::run(uint64_t budget) {
     if (left == 0) return HostStop::Budget;
     const uint64_t tick_end = (now() / tick + 1) * tick;
     const uint64_t before = now();
-    const cpu::RunStop stop = cpu_.run(std::min(left, tick_end - before));
+    // At most to the tick, or to where a cpu.max pool runs dry (cpu_run_cap).
+    const cpu::RunStop stop = cpu_.run(std::min({left, tick_end - before, cpu_run_cap()}));
     const uint64_t ran = now() - before;
     left -= std::min(left, ran);
     counters_.instructions += ran;
+    cpu_charge_current();  // what it ran since its last system call or fault (cgroup cpu.stat)
     switch (stop) {
       case cpu::RunStop::Budget:
         if (current_ && now() >= tick_end) {  // the timer: back of the queue
@@ -157,6 +163,7 @@ HostStop Kernel::run(uint64_t budget) {
 
 HookAction Kernel::on_interrupt(uint8_t vector) {
   if (!current_) return HookAction::Stop;  // no process: nothing to serve (cannot happen)
+  cpu_charge_current();  // before the call can exit, migrate or read cpu.stat
   Process& p = *current_;
   p.regs = cpu_.state();
   if (vector != 0x80) {
@@ -175,11 +182,13 @@ HookAction Kernel::on_interrupt(uint8_t vector) {
                           s.gpr[cpu::EBP]}};
   p.call_progress = 0;
   finish_call(p, args, dispatch(p, args));
+  cpu_after_call();  // cgroup cpu: a new cpu.max or cgroup applies from here (scheduler.cpp)
   return HookAction::Handled;
 }
 
 HookAction Kernel::on_exception(uint8_t vector, bool, uint32_t error_code) {
   if (!current_) return HookAction::Stop;
+  cpu_charge_current();  // before a fatal fault ends it
   Process& p = *current_;
   const cpu::CpuState s = cpu_.state();
   if (vector == 14) {

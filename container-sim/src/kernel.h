@@ -30,7 +30,9 @@
 #include <string>
 #include <vector>
 
+#include "blockdev.h"
 #include "cgroup.h"
+#include "overlayfs.h"
 #include "frames.h"
 #include "process.h"
 #include "virtscope/container_sim/container_host.h"
@@ -68,6 +70,7 @@ class Kernel final : public cpu::CpuHooks {
   void queue_input(std::string_view bytes) { input_.append(bytes); }
   void close_input() { input_closed_ = true; }
   const HostCounters& counters() const;
+  const std::string& panic_reason() const { return panic_; }
   uint64_t now() const { return cpu_.instructions(); }
   trace::EventLog& log() { return log_; }
 
@@ -135,6 +138,65 @@ class Kernel final : public cpu::CpuHooks {
   // signals (signals.cpp)
   SysResult sys_rt_sigaction(Process&, const SyscallArgs&);
   SysResult sys_sigreturn(Process&, const SyscallArgs&);
+  // --- files and overlayfs (syscalls_fs.cpp: names, syscalls_fileio.cpp: bytes and
+  // stat; docs/container-sim/overlayfs.md) ---
+  SysResult sys_unlink(Process&, const SyscallArgs&);
+  SysResult sys_rename(Process&, const SyscallArgs&);
+  SysResult sys_mknod(Process&, const SyscallArgs&);
+  SysResult sys_lseek(Process&, const SyscallArgs&);
+  SysResult sys_llseek(Process&, const SyscallArgs&);
+  SysResult sys_ftruncate(Process&, const SyscallArgs&);
+  SysResult sys_stat64(Process&, const SyscallArgs&);
+  SysResult sys_lstat64(Process&, const SyscallArgs&);
+  SysResult sys_fstat64(Process&, const SyscallArgs&);
+  // The directory holding the last component of `path`, and that component
+  // ("" for "/"); `slash`: the path ended in '/'. 0 or -errno.
+  int resolve_parent(Process& p, const std::string& path, PathRef& dir, std::string& name, bool& slash);
+  // open(2) of a regular file or device: O_CREAT, O_EXCL, O_TRUNC, copy-up
+  // for writing. 0 with `out` set, or -errno.
+  int open_file(Process& p, const std::string& path, uint32_t flags, uint32_t mode, FileRef& out);
+  int32_t regular_write(Process& p, OpenFile& f, uint32_t ubuf, uint32_t n);
+  // The inode whose attributes a change of `path` (chmod, chown) must
+  // modify: on overlayfs the file's copy-up, never a lower layer. EROFS on a
+  // read-only mount. 0 or -errno.
+  int change_target(Process& p, const std::string& path, std::shared_ptr<Inode>& out);
+  SysResult sys_chmod(Process&, const SyscallArgs&);
+  // mount -t overlay: the layers named by `data` (overlayfs.h). 0 or -errno.
+  int make_overlay(Process& p, const std::string& data, std::shared_ptr<Filesystem>& out);
+  // --- networking: network namespaces, veth, rtnetlink, packet sockets
+  // (net.h, netlink.cpp, sockets.cpp; docs/container-sim/network.md) ---
+  SysResult sys_socketcall(Process&, const SyscallArgs&);
+  SysResult sys_socket(Process&, const SyscallArgs&);
+  SysResult sys_bind(Process&, const SyscallArgs&);
+  SysResult sys_connect(Process&, const SyscallArgs&);
+  SysResult sys_getsockname(Process&, const SyscallArgs&);
+  SysResult sys_setsockopt(Process&, const SyscallArgs&);
+  SysResult sys_sendto(Process&, const SyscallArgs&);
+  SysResult sys_recvfrom(Process&, const SyscallArgs&);
+  SysResult sys_sendmsg(Process&, const SyscallArgs&);
+  SysResult sys_recvmsg(Process&, const SyscallArgs&);
+  // read(2)/write(2) on a socket: recv/send with no flags and no address (syscalls_file.cpp calls them).
+  SysResult socket_read(Process& p, OpenFile& f, uint32_t ubuf, uint32_t n);
+  SysResult socket_write(Process& p, OpenFile& f, uint32_t ubuf, uint32_t n);
+  // The host side of `--network veth`: a veth pair, `host_name` (the first
+  // free "vethN") in the initial namespace and "eth0" in the network
+  // namespace of process `pid` (a root-namespace PID), both UP. 0, or
+  // -errno (ESRCH: no such process; EEXIST: it already has an eth0).
+  int net_attach_veth(uint32_t pid, std::string& host_name);
+  NetNamespace& initial_net() { return *init_ns_.net; }
+
+ private:
+  // One netlink request buffer from `p` on `s` (rtnetlink, netlink.cpp):
+  // replies and acks go to s's receive queue.
+  void netlink_input(Process& p, Socket& s, const std::vector<uint8_t>& bytes);
+  int rtnl_link_request(Process& p, Socket& s, const std::vector<uint8_t>& msg, uint32_t at, uint32_t len);
+  SysResult socket_send(Process& p, Socket& s, const std::vector<uint8_t>& data, uint32_t flags, uint32_t uaddr,
+                        uint32_t addrlen);
+  SysResult socket_recv(Process& p, Socket& s, std::vector<uint8_t>& data, uint32_t want, uint32_t flags,
+                        std::vector<uint8_t>* from);
+  std::shared_ptr<NetNamespace> net_by_pid(Process& caller, uint32_t pid);  // IFLA_NET_NS_PID
+  std::shared_ptr<NetNamespace> net_by_fd(Process& caller, uint32_t fd, int& error);  // IFLA_NET_NS_FD
+  int32_t netlink_autobind(Process& p, Socket& s);  // a free port id: the PID, else -4096 down
 
  private:
   // --- processes (kernel.cpp, process_tree.cpp) ---
@@ -176,6 +238,41 @@ class Kernel final : public cpu::CpuHooks {
   // §1.2: the init of a child PID namespace died: SIGKILL the rest of it.
   void init_died(Process& init);
 
+  // --- the container runtime (runtime.cpp) ---
+ public:
+  uint32_t create_container(const ContainerSpec& spec, std::string& error);
+  uint32_t exec_in_container(const std::string& name, const std::vector<std::string>& argv,
+                             const std::vector<std::string>& envp, std::string& error);
+  std::vector<ContainerInfo> containers() const;
+  bool container_changes(const std::string& name, container_image::ChangeSet& out, std::string& error) const;
+  bool remove_container(const std::string& name, std::string& error);
+
+ private:
+  struct ContainerRecord {
+    std::string name, hostname;
+    uint32_t pid = 0;                  // its init, root-namespace PID
+    NamespaceSet ns;                   // what exec joins
+    std::shared_ptr<Cgroup> cgroup;
+    std::shared_ptr<Filesystem> rootfs;  // the overlay
+    LayerDir upper;                    // its upper layer (container_changes)
+    std::string host_veth;             // its veth end in the host's namespace
+  };
+  int container_cgroup(const ContainerSpec& spec, std::shared_ptr<Cgroup>& out, std::string& error);
+  std::shared_ptr<Filesystem> container_rootfs(const ContainerSpec& spec, LayerDir& upper, std::string& error);
+  bool mount_container_proc(Process& p, std::string& error);
+  bool enter_workdir(Process& p, const std::string& dir, std::string& error);
+  void give_console(Process& p);
+  std::map<std::string, ContainerRecord> containers_;  // by name
+
+  // --- the whole kernel's death (sysrq.cpp) ---
+  // /proc/sysrq-trigger (proc(5), Documentation/admin-guide/sysrq.rst):
+  // open for writing by root of the initial user namespace only; 'c' crashes.
+  int sysrq_open(Process& p, const PathRef& at, uint32_t flags, FileRef& out);
+  int sysrq_write(Process& p, const std::string& text);
+  // panic(): the console line, then nothing runs again (run() returns HostStop::Panic).
+  void panic(const std::string& reason);
+  std::string panic_;
+
   // --- procfs (procfs.cpp) ---
   int proc_open(Process& p, const PathRef& at, uint32_t flags, FileRef& out);
   int proc_write(Process& p, OpenFile& f, const std::string& text);
@@ -198,15 +295,53 @@ class Kernel final : public cpu::CpuHooks {
   int cgroup_open(Process& p, const PathRef& at, uint32_t flags, FileRef& out);
   int cgroup_procs_write(Process* writer, Cgroup& cg, const std::string& text);
 
+  // --- cgroup io + delegation part: block devices and the io controller's
+  // read path (blockdev.cpp), ownership and permissions of cgroupfs nodes,
+  // chown (cgroupfs.cpp) ---
+ public:
+  // /dev/disk, block device 8:0 over `image` (whole 512-byte sectors).
+  bool set_disk(std::vector<uint8_t> image, std::string& error);
+  const BlockDevice* block_device(uint32_t major, uint32_t minor) const;
+  SysResult sys_chown(Process&, const SyscallArgs&);   // chown32, lchown32 (no symbolic links to tell apart)
+  SysResult sys_fchown(Process&, const SyscallArgs&);  // fchown32
+  // mkdir(2)/rmdir(2) of a cgroup by p: write and search permission on the
+  // parent directory, and the new directory owned by p (cgroup_mkdir()).
+  int cgroup_mkdir(Process& p, Cgroup& parent, const std::string& name);
+  int cgroup_rmdir(Process& p, Cgroup& cg);
+
+ private:
+  int block_open(Process& p, const PathRef& at, uint32_t flags, FileRef& out);
+  SysResult block_read(Process& p, OpenFile& f, uint32_t ubuf, uint32_t n);
+  // generic_permission() (fs/namei.c): may p have `mask` (4 read, 2 write,
+  // 1 search/exec) on a node of owner uid:gid and `mode`? 0 or -EACCES.
+  int may_access(const Process& p, uint32_t uid, uint32_t gid, uint32_t mode, uint32_t mask, bool dir) const;
+  // chown of `node`; `path` (chown(2)) lets overlayfs copy the file up first.
+  int chown_node(Process& p, Inode& node, uint32_t uid, uint32_t gid, const std::string* path);
+  std::vector<BlockDevice> block_devices_;
+
   // --- the scheduler (scheduler.cpp) ---
   Process* pick_next();
-  Process* scan(bool& died);  // one pass of pick_next over the table
+  // One pass of pick_next over the table; with `css`, over the processes
+  // scheduled in that cpu queue only (cpu_css).
+  Process* scan(bool& died, Cgroup* css = nullptr);
   bool retry(Process& p);
   void switch_to(Process& p);
   void leave_cpu();
   void finish_call(Process& p, const SyscallArgs& args, const SysResult& r);
   void emit_syscall(const Process& p, const SyscallArgs& args, int32_t result);
   void console_write(std::string_view bytes);
+
+  // --- the cgroup cpu controller in the scheduler (scheduler.cpp; cgroup_cpu.h) ---
+  bool cpu_control() const;              // is cpu enabled anywhere (the root enables it)?
+  Process* pick_in(Cgroup& queue, bool& died);  // weight-ordered pick down the tree
+  void cpu_charge_current();             // charge current_'s run since cpu_charged_at_
+  void cpu_after_call();                 // a call changed cpu.max or moved the caller: re-cap the run
+  void cpu_account();                    // cpu.max writes, refills, throttles at now()
+  uint64_t cpu_run_cap();                // how long current_ may run before a pool or period ends
+  uint64_t cpu_wake_time();              // the first refill of a throttled group (0: none)
+  uint64_t cpu_charged_at_ = 0;          // virtual time current_ is charged up to
+  uint32_t cpu_charged_pid_ = 0;         // who was charged last (the CgroupThrottle event's process)
+  const Cgroup* cpu_charged_cg_ = nullptr;  // ... and which cgroup
 
   // --- memory (syscalls_memory.cpp) ---
   void unmapped(Process& p, uint32_t start, uint32_t end);  // TLB shootdown after an unmap
@@ -240,6 +375,37 @@ class Kernel final : public cpu::CpuHooks {
   std::string input_;
   bool input_closed_ = false;
   mutable HostCounters counters_;  // frames_* filled in when read
+
+  // --- cgroup memory part: what the kernel does when a memory cgroup runs
+  // out — reclaim, the memcg OOM killer, the memory.high throttle
+  // (memory_pressure.cpp; cgroup_memory.h; docs/container-sim/cgroup-memory.md) ---
+ public:
+  SysResult sys_memcg_throttle(Process&, const SyscallArgs&);  // the pseudo-call a memory.high throttle sleeps in
+  static constexpr uint32_t kMemcgThrottleCall = 511;          // its number: no Linux i386 call uses it
+
+ private:
+  struct MemcgCharger final : MemoryCharger {  // Frames' door to the kernel
+    explicit MemcgCharger(Kernel& k);
+    ~MemcgCharger() override;
+    bool make_room(Cgroup& memcg, AddressSpace& space) override;
+    void charged(Cgroup& memcg, AddressSpace& space) override;
+    void uncharged(Cgroup& memcg) override;
+    std::shared_ptr<Cgroup> new_space_owner() override;
+    Kernel& k;
+  };
+  enum class OomResult : uint8_t { Killed, SelfChosen, NoVictim };
+  // Frees up to `want` clean file pages charged inside cg's subtree; how many it freed.
+  uint64_t memcg_reclaim(Cgroup& cg, uint64_t want);
+  // The memcg OOM killer in cg's subtree. `self` (may be null) and, when
+  // `current_busy` (inside its fault or call), current_ cannot be ended at
+  // once: when chosen they get SIGKILL pending.
+  OomResult memcg_oom_kill(Cgroup& cg, const Process* self, bool current_busy);
+  // After memory.max / memory.high were written (Kernel::cgroup_write): reclaim, OOM kills.
+  void memcg_limit_written(Process* writer, Cgroup& cg, const std::string& file);
+  Process* memcg_space_owner(const AddressSpace& space) const;
+  void memcg_invalidate(const AddressSpace& space, uint32_t va);  // a PTE changed behind the TLB
+  uint32_t reclaim_hand_ = 0;  // reclaim's clock hand over the frames
+  MemcgCharger memcg_charger_{*this};  // declared after frames_: made after it, registers itself there
 };
 
 }  // namespace vs::container_sim

@@ -4,13 +4,25 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 namespace vs::container_sim::linux_abi {
+
+// strerror(3)'s words for -errno `e` ("Invalid argument"), for host-side
+// messages (container_host.cpp).
+std::string errno_text(int e);
 
 constexpr int kEPERM = 1, kENOENT = 2, kESRCH = 3, kEINTR = 4, kE2BIG = 7, kENOEXEC = 8, kEBADF = 9;
 constexpr int kECHILD = 10, kEAGAIN = 11, kENOMEM = 12, kEFAULT = 14, kENOTDIR = 20, kEISDIR = 21;
 constexpr int kEINVAL = 22, kEMFILE = 24, kEPIPE = 32, kENAMETOOLONG = 36, kENOSYS = 38;
 constexpr int kEACCES = 13, kEBUSY = 16, kEEXIST = 17, kENOSPC = 28, kEROFS = 30;
+// networking (net.h, netlink.cpp, sockets.cpp)
+constexpr int kENODEV = 19, kENFILE = 23, kENOTTY = 25, kERANGE = 34, kENOTSOCK = 88;
+constexpr int kEDESTADDRREQ = 89, kEMSGSIZE = 90, kENOPROTOOPT = 92, kEPROTONOSUPPORT = 93;
+constexpr int kESOCKTNOSUPPORT = 94, kEOPNOTSUPP = 95, kEAFNOSUPPORT = 97, kENETDOWN = 100, kENOBUFS = 105;
+constexpr int kEISCONN = 106, kECONNREFUSED = 111;
+// Files and overlayfs (docs/container-sim/overlayfs.md).
+constexpr int kENXIO = 6, kEXDEV = 18, kEFBIG = 27, kESPIPE = 29, kENOTEMPTY = 39, kEOVERFLOW = 75;
 
 // clone(2) flags (include/uapi/linux/sched.h); the CLONE_NEW* ones are NsType in namespaces.h.
 constexpr uint32_t kCSIGNAL = 0x000000FF, kCLONE_VM = 0x00000100, kCLONE_FS = 0x00000200;
@@ -38,5 +50,13 @@ constexpr int kWNOHANG = 1;
 
 constexpr uint32_t kPROT_MASK = 7, kMAP_PRIVATE = 0x02, kMAP_FIXED = 0x10, kMAP_ANONYMOUS = 0x20;
 constexpr uint32_t kO_ACCMODE = 3;
+// open(2) flags (include/uapi/asm-generic/fcntl.h, octal as there), lseek
+// whence, and the file-type bits of st_mode (inode(7)).
+constexpr uint32_t kO_WRONLY = 01, kO_RDWR = 02, kO_CREAT = 0100, kO_EXCL = 0200, kO_TRUNC = 01000;
+constexpr uint32_t kO_APPEND = 02000, kO_DIRECTORY = 0200000;
+constexpr uint32_t kSEEK_SET = 0, kSEEK_CUR = 1, kSEEK_END = 2;
+constexpr uint32_t kS_IFMT = 0170000, kS_IFSOCK = 0140000, kS_IFLNK = 0120000, kS_IFREG = 0100000;
+constexpr uint32_t kS_IFBLK = 0060000, kS_IFDIR = 0040000, kS_IFCHR = 0020000, kS_IFIFO = 0010000;
+constexpr uint32_t kMS_RDONLY = 1;
 
 }  // namespace vs::container_sim::linux_abi

@@ -128,7 +128,8 @@ int Kernel::make_namespaces(Process& creator, uint32_t flags, NamespaceSet& set,
     set.pid_for_children = n;  // unshare: only the children go in (§1.2)
   }
   if (flags & kNsNet) {
-    auto n = std::make_shared<NetNamespace>();  // lo only, DOWN (§1.5)
+    // lo only, DOWN (§1.5); physical devices return to the initial one when it is freed.
+    auto n = std::make_shared<NetNamespace>(set.net->is_initial ? std::weak_ptr<NetNamespace>(set.net) : set.net->initial);
     created(kNsNet, *n, user);
     set.net = n;
   }

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "net.h"
 #include "vfs.h"
 
 namespace vs::container_sim {
@@ -76,14 +77,13 @@ struct IpcNamespace : NamespaceBase {
   int32_t next_msg = 0, next_shm = 0;
 };
 
-// §1.5, honestly minimal: a new network namespace holds only `lo`, DOWN,
-// with no routes. veth pairs and a packet path come with a later step.
-struct NetDevice {
-  std::string name;
-  bool up = false;
-};
-struct NetNamespace : NamespaceBase {
-  std::vector<NetDevice> devices{NetDevice{"lo", false}};
+// §1.5: a network namespace's devices (net.h): a new one holds only `lo`,
+// DOWN, with no routes; veth pairs join namespaces; the initial one also
+// has the physical NIC eth0, where physical devices return when their
+// namespace is freed.
+struct NetNamespace : NamespaceBase, NetStack {
+  NetNamespace() : NetStack(true) {}  // the initial namespace (kernel.cpp): lo and eth0
+  explicit NetNamespace(std::weak_ptr<NetNamespace> init) : NetStack(false) { initial = std::move(init); }
 };
 
 // §1.6: one extent of a uid_map or gid_map line: `first` inside maps to

@@ -12,6 +12,11 @@ namespace vs::container_sim {
 
 using namespace linux_abi;
 
+// /proc/net (Linux: a link to self/net) and /proc/PID/net: the network
+// namespace of that process (networking part, net.h). Kinds below 256 and
+// above kProcNsLink's range; proc_open() serves them before its ns test.
+constexpr uint32_t kProcNetDir = 0xF0, kProcNetDev = 0xF1, kProcNetRoute = 0xF2;
+
 namespace {
 // The viewer's PID in `ns`, or 0 when the viewer is outside it (then /proc/self is dangling).
 uint32_t pid_in(const PidNamespace& ns, const Process* viewer) {
@@ -52,6 +57,15 @@ std::shared_ptr<Inode> ProcFs::lookup(Inode& dir, const std::string& name, const
         const uint32_t pid = pid_in(*ns_, viewer);
         return pid ? node(kProcSelf, pid, true) : nullptr;
       }
+      if (name == "net") {  // the reader's own network namespace
+        const uint32_t pid = pid_in(*ns_, viewer);
+        return pid ? node(kProcNetDir, pid, true) : nullptr;
+      }
+      if (name == "sysrq-trigger") {
+        auto n = node(kProcSysrqTrigger, 0, false);
+        n->mode = 0200;  // root may write it; nobody reads it
+        return n;
+      }
       uint32_t pid = 0;
       if (!parse_pid(name, pid) || !ns_->members.count(pid)) return nullptr;
       return node(kProcPidDir, pid, true);
@@ -64,6 +78,12 @@ std::shared_ptr<Inode> ProcFs::lookup(Inode& dir, const std::string& name, const
       if (name == "gid_map") return node(kProcGidMap, dir.proc_pid, false);
       if (name == "ns") return node(kProcNsDir, dir.proc_pid, true);
       if (name == "cgroup") return node(kProcCgroup, dir.proc_pid, false);
+      if (name == "net") return node(kProcNetDir, dir.proc_pid, true);
+      return nullptr;
+    case kProcNetDir:
+      if (!ns_->members.count(dir.proc_pid)) return nullptr;
+      if (name == "dev") return node(kProcNetDev, dir.proc_pid, false);
+      if (name == "route") return node(kProcNetRoute, dir.proc_pid, false);
       return nullptr;
     case kProcNsDir:
       for (uint32_t i = 0; i < std::size(kProcNsNames); ++i)
@@ -81,10 +101,14 @@ std::vector<std::pair<std::string, std::shared_ptr<Inode>>> ProcFs::list(Inode& 
       // descendants), by their PIDs here (§1.2 "/proc").
       for (const auto& [pid, p] : ns_->members) out.emplace_back(std::to_string(pid), node(kProcPidDir, pid, true));
       if (const uint32_t self = pid_in(*ns_, viewer)) out.emplace_back("self", node(kProcSelf, self, true));
+      out.emplace_back("sysrq-trigger", lookup(dir, "sysrq-trigger", viewer));
       break;
     case kProcPidDir:
     case kProcSelf:
-      for (const char* n : {"cgroup", "gid_map", "ns", "status", "uid_map"}) out.emplace_back(n, lookup(dir, n, viewer));
+      for (const char* n : {"cgroup", "gid_map", "net", "ns", "status", "uid_map"}) out.emplace_back(n, lookup(dir, n, viewer));
+      break;
+    case kProcNetDir:
+      for (const char* n : {"dev", "route"}) out.emplace_back(n, lookup(dir, n, viewer));
       break;
     case kProcNsDir:
       for (const char* n : kProcNsNames) out.emplace_back(n, lookup(dir, n, viewer));
@@ -115,9 +139,19 @@ NsHandle ns_of(const Process& t, uint32_t index) {
 int Kernel::proc_open(Process& p, const PathRef& at, uint32_t flags, FileRef& out) {
   auto* fs = dynamic_cast<ProcFs*>(at.mount->fs.get());
   const Inode& node = *at.inode;
+  if (node.proc_kind == kProcSysrqTrigger) return sysrq_open(p, at, flags, out);
   Process* t = fs ? process_in(*fs->pid_ns(), node.proc_pid) : nullptr;
   if (!t) return -kENOENT;
   const bool write = (flags & kO_ACCMODE) != 0;
+  if (node.proc_kind == kProcNetDev || node.proc_kind == kProcNetRoute) {  // networking (net.cpp makes the text)
+    if (write) return -kEACCES;
+    const std::string net = node.proc_kind == kProcNetDev ? proc_net_dev(*t->ns.net) : proc_net_route(*t->ns.net);
+    out = std::make_shared<OpenFile>(OpenFile::Kind::Proc);
+    out->inode = at.inode;
+    out->proc_pid_ns = fs->pid_ns();
+    out->text = std::make_shared<const std::vector<uint8_t>>(net.begin(), net.end());
+    return 0;
+  }
   if (node.proc_kind >= kProcNsLink) {
     if (write) return -kEPERM;
     out = std::make_shared<OpenFile>(OpenFile::Kind::Namespace);
@@ -181,6 +215,7 @@ int Kernel::proc_open(Process& p, const PathRef& at, uint32_t flags, FileRef& ou
 
 int Kernel::proc_write(Process& p, OpenFile& f, const std::string& text) {
   const uint32_t kind = f.inode->proc_kind;
+  if (kind == kProcSysrqTrigger) return sysrq_write(p, text);
   if (kind != kProcUidMap && kind != kProcGidMap) return -kEINVAL;
   if (f.offset != 0) return -kEINVAL;  // the whole map in one write at offset 0
   Process* t = process_in(*f.proc_pid_ns, f.inode->proc_pid);

@@ -7,6 +7,7 @@
 //   /proc/PID/uid_map      user_namespaces(7); writable once
 //   /proc/PID/gid_map
 //   /proc/PID/cgroup       "0::/a/b" (no cgroup namespaces yet: the path from the real root)
+//   /proc/sysrq-trigger    write 'c' to crash the kernel (root of the initial user namespace)
 //   /proc/PID/ns/TYPE      ipc mnt net pid pid_for_children user uts:
 //                          readlink gives "TYPE:[ID]", open gives a handle for setns(2)
 //
@@ -30,6 +31,7 @@ enum ProcKind : uint32_t {
   kProcUidMap,
   kProcGidMap,
   kProcCgroup,  // "0::/path": the cgroup v2 line (cgroup-v2.rst "Processes")
+  kProcSysrqTrigger,  // /proc/sysrq-trigger (sysrq.cpp)
   kProcNsDir,
   kProcNsLink,  // + index into kProcNsNames
 };

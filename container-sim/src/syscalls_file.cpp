@@ -1,5 +1,6 @@
 // File system calls: read, write, open, close, pipe, dup2 over the console,
-// regular files of the in-memory file system (read-only so far), pipes
+// regular files of the in-memory file system (writing, creating and
+// overlayfs's copy-up: syscalls_fs.cpp), pipes
 // (files.h), directories (getdents64: syscalls_mount.cpp), procfs and cgroupfs files. A call that must wait says SysResult::block() before it has
 // changed anything (scheduler.cpp explains why).
 #include <algorithm>
@@ -29,7 +30,10 @@ SysResult Kernel::sys_read(Process& p, const SyscallArgs& args) {
       return SysResult::done(int32_t(k));
     }
     case OpenFile::Kind::Regular: {
-      const std::vector<uint8_t>& data = *f->inode->data;
+      if (!f->readable) return SysResult::done(-kEBADF);  // opened O_WRONLY
+      if (f->fs) f->inode = f->fs->io_inode(f->inode);   // a lower file copied up since the open
+      static const std::vector<uint8_t> kEmpty;
+      const std::vector<uint8_t>& data = f->inode->data ? *f->inode->data : kEmpty;
       const uint32_t size = uint32_t(data.size());
       const uint32_t k = f->offset >= size ? 0 : std::min(size - f->offset, n);
       if (k && p.mm->copy_out(ubuf, data.data() + f->offset, k) < 0) return SysResult::done(-kEFAULT);
@@ -55,9 +59,11 @@ SysResult Kernel::sys_read(Process& p, const SyscallArgs& args) {
       f->offset += k;
       return SysResult::done(int32_t(k));
     }
+    case OpenFile::Kind::BlockDevice: return block_read(p, *f, ubuf, n);  // blockdev.cpp (io controller)
     case OpenFile::Kind::Directory: return SysResult::done(-kEISDIR);
     case OpenFile::Kind::Namespace: return SysResult::done(-kEINVAL);
     case OpenFile::Kind::PipeWrite: return SysResult::done(-kEBADF);
+    case OpenFile::Kind::Socket: return socket_read(p, *f, ubuf, n);  // recv(2) without flags (sockets.cpp)
   }
   return SysResult::done(-kEBADF);
 }
@@ -99,6 +105,8 @@ SysResult Kernel::sys_write(Process& p, const SyscallArgs& args) {
     if (n && p.mm->copy_in(text.data(), ubuf, n) < 0) return SysResult::done(-kEFAULT);
     return SysResult::done(cgroup_write(&p, *f->cgroup, f->inode->cgroup_file, text));
   }
+  if (f->kind == OpenFile::Kind::Socket) return socket_write(p, *f, ubuf, n);  // send(2) (sockets.cpp)
+  if (f->kind == OpenFile::Kind::Regular) return SysResult::done(regular_write(p, *f, ubuf, n));  // syscalls_fs.cpp
   if (f->kind != OpenFile::Kind::Console) return SysResult::done(-kEBADF);
   std::string chunk;
   for (uint32_t done = 0; done < n;) {
@@ -113,11 +121,17 @@ SysResult Kernel::sys_write(Process& p, const SyscallArgs& args) {
 
 SysResult Kernel::sys_open(Process& p, const SyscallArgs& args) {
   std::string path;
-  const int r = p.mm->copy_string(path, args.a[0], 4096);
-  if (r < 0) return SysResult::done(r == -kE2BIG ? -kENAMETOOLONG : r);
+  const int r = p.mm->copy_path(path, args.a[0]);
+  if (r < 0) return SysResult::done(r);
   const bool write = (args.a[1] & kO_ACCMODE) != 0;
   Resolved where;
-  if (const int e = resolve(p, path, where)) return SysResult::done(e);
+  const int found = resolve(p, path, where);
+  if (found == -kENOENT && (args.a[1] & kO_CREAT)) {  // a new file (syscalls_fs.cpp)
+    FileRef f;
+    if (const int e = open_file(p, path, args.a[1], args.a[2], f)) return SysResult::done(e);
+    return SysResult::done(p.files.add(std::move(f)));
+  }
+  if (found) return SysResult::done(found);
   if (where.inode->proc_kind && where.inode->type == Inode::Type::Regular) {  // procfs files (procfs.cpp)
     FileRef f;
     if (const int e = proc_open(p, where, args.a[1], f)) return SysResult::done(e);
@@ -128,16 +142,23 @@ SysResult Kernel::sys_open(Process& p, const SyscallArgs& args) {
     if (const int e = cgroup_open(p, where, args.a[1], f)) return SysResult::done(e);
     return SysResult::done(p.files.add(std::move(f)));
   }
+  if (where.inode->type == Inode::Type::BlockDevice) {  // a block special file (blockdev.cpp)
+    FileRef f;
+    if (const int e = block_open(p, where, args.a[1], f)) return SysResult::done(e);
+    return SysResult::done(p.files.add(std::move(f)));
+  }
   if (where.inode->type == Inode::Type::Directory) {
+    if (args.a[1] & kO_CREAT) return SysResult::done((args.a[1] & kO_EXCL) ? -kEEXIST : -kEISDIR);
     if (write) return SysResult::done(-kEISDIR);
     auto d = std::make_shared<OpenFile>(OpenFile::Kind::Directory);  // for getdents64
     d->inode = where.inode;
     d->where = where;
     return SysResult::done(p.files.add(std::move(d)));
   }
-  if (write) return SysResult::done(-kEPERM);  // regular files are read-only so far (the teaching kernel's answer)
-  auto f = std::make_shared<OpenFile>(OpenFile::Kind::Regular);
-  f->inode = where.inode;
+  // Regular files and devices: O_CREAT, O_EXCL, O_TRUNC, O_APPEND and
+  // overlayfs's copy-up for writing (syscalls_fs.cpp).
+  FileRef f;
+  if (const int e = open_file(p, path, args.a[1], args.a[2], f)) return SysResult::done(e);
   return SysResult::done(p.files.add(std::move(f)));
 }
 

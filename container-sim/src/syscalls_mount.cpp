@@ -1,5 +1,5 @@
-// System calls about mounts and directories: mount, umount2, chroot,
-// pivot_root, chdir, mkdir, rmdir, getcwd, getdents64, readlink (mount(2),
+// System calls about mounts and directories: mount (proc, cgroup2, tmpfs,
+// bind, overlay), umount2, chroot, pivot_root, chdir, mkdir, rmdir, getcwd, getdents64, readlink (mount(2),
 // umount(2), chroot(2), pivot_root(2), getcwd(3), getdents(2);
 // ../shared/SEMANTICS.md §1.3). Privilege is CAP_SYS_ADMIN (CAP_SYS_CHROOT
 // for chroot) in the user namespace owning the caller's mount namespace.
@@ -14,23 +14,14 @@ namespace vs::container_sim {
 
 using namespace linux_abi;
 
-namespace {
-constexpr int kENODEV = 19, kERANGE = 34;
-
-int user_path(Process& p, uint32_t uptr, std::string& out) {
-  const int r = p.mm->copy_string(out, uptr, 4096);
-  return r == -kE2BIG ? -kENAMETOOLONG : r < 0 ? r : 0;
-}
-}  // namespace
-
 SysResult Kernel::sys_mount(Process& p, const SyscallArgs& args) {
   std::string source, target, type;
   const uint32_t flags = args.a[3];
-  if (int e = user_path(p, args.a[1], target)) return SysResult::done(e);
+  if (int e = p.mm->copy_path(target, args.a[1])) return SysResult::done(e);
   if (args.a[0])
-    if (int e = user_path(p, args.a[0], source)) return SysResult::done(e);
+    if (int e = p.mm->copy_path(source, args.a[0])) return SysResult::done(e);
   if (args.a[2])
-    if (int e = user_path(p, args.a[2], type)) return SysResult::done(e);
+    if (int e = p.mm->copy_path(type, args.a[2])) return SysResult::done(e);
   MountNamespace& mnt = *p.ns.mnt;
   if (!capable(p, *mnt.owner)) return SysResult::done(-kEPERM);
   PathRef at;
@@ -58,16 +49,28 @@ SysResult Kernel::sys_mount(Process& p, const SyscallArgs& args) {
   } else if (type == "tmpfs") {
     m->fs = std::make_shared<Filesystem>("tmpfs");
     m->root = m->fs->root();
+  } else if (type == "overlay") {
+    // The layers come in the data argument (overlayfs.h, syscalls_fs.cpp);
+    // mount(2) copies at most a page of it.
+    std::string data;
+    if (args.a[4]) {
+      const int r = p.mm->copy_string(data, args.a[4], 4096);
+      if (r < 0) return SysResult::done(r == -kE2BIG ? -kEINVAL : r);
+    }
+    if (int e = make_overlay(p, data, m->fs)) return SysResult::done(e);
+    m->root = m->fs->root();
   } else {
     return SysResult::done(-kENODEV);  // no such file-system type here
   }
+  // A new bind mount ignores MS_RDONLY (it takes a remount); others honour it.
+  if (!(flags & kMS_BIND)) m->read_only = flags & kMS_RDONLY;
   mnt.mounts.attach(std::move(m), at);
   return SysResult::done(0);
 }
 
 SysResult Kernel::sys_umount2(Process& p, const SyscallArgs& args) {
   std::string target;
-  if (int e = user_path(p, args.a[0], target)) return SysResult::done(e);
+  if (int e = p.mm->copy_path(target, args.a[0])) return SysResult::done(e);
   MountNamespace& mnt = *p.ns.mnt;
   if (!capable(p, *mnt.owner)) return SysResult::done(-kEPERM);
   PathRef at;
@@ -86,7 +89,7 @@ SysResult Kernel::sys_umount2(Process& p, const SyscallArgs& args) {
 
 SysResult Kernel::sys_chroot(Process& p, const SyscallArgs& args) {
   std::string path;
-  if (int e = user_path(p, args.a[0], path)) return SysResult::done(e);
+  if (int e = p.mm->copy_path(path, args.a[0])) return SysResult::done(e);
   PathRef at;
   if (int e = resolve(p, path, at)) return SysResult::done(e);
   if (at.inode->type != Inode::Type::Directory) return SysResult::done(-kENOTDIR);
@@ -98,8 +101,8 @@ SysResult Kernel::sys_chroot(Process& p, const SyscallArgs& args) {
 // pivot_root(2), with the checks in the order fs/namespace.c makes them (§1.3).
 SysResult Kernel::sys_pivot_root(Process& p, const SyscallArgs& args) {
   std::string new_path, old_path;
-  if (int e = user_path(p, args.a[0], new_path)) return SysResult::done(e);
-  if (int e = user_path(p, args.a[1], old_path)) return SysResult::done(e);
+  if (int e = p.mm->copy_path(new_path, args.a[0])) return SysResult::done(e);
+  if (int e = p.mm->copy_path(old_path, args.a[1])) return SysResult::done(e);
   MountNamespace& mnt = *p.ns.mnt;
   if (!capable(p, *mnt.owner)) return SysResult::done(-kEPERM);
   PathRef nr, old;
@@ -131,7 +134,7 @@ SysResult Kernel::sys_pivot_root(Process& p, const SyscallArgs& args) {
 
 SysResult Kernel::sys_chdir(Process& p, const SyscallArgs& args) {
   std::string path;
-  if (int e = user_path(p, args.a[0], path)) return SysResult::done(e);
+  if (int e = p.mm->copy_path(path, args.a[0])) return SysResult::done(e);
   PathRef at;
   if (int e = resolve(p, path, at)) return SysResult::done(e);
   if (at.inode->type != Inode::Type::Directory) return SysResult::done(-kENOTDIR);
@@ -140,58 +143,58 @@ SysResult Kernel::sys_chdir(Process& p, const SyscallArgs& args) {
 }
 
 SysResult Kernel::sys_mkdir(Process& p, const SyscallArgs& args) {
-  std::string path;
-  if (int e = user_path(p, args.a[0], path)) return SysResult::done(e);
-  while (path.size() > 1 && path.back() == '/') path.pop_back();
-  const size_t slash = path.rfind('/');
-  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-  if (name.empty() || name == "." || name == "..") return SysResult::done(-kEEXIST);
+  std::string path, name;
+  if (int e = p.mm->copy_path(path, args.a[0])) return SysResult::done(e);
   PathRef at;
-  if (int e = resolve(p, dir, at)) return SysResult::done(e);
-  if (at.inode->type != Inode::Type::Directory) return SysResult::done(-kENOTDIR);
+  bool slash = false;
+  if (int e = resolve_parent(p, path, at, name, slash)) return SysResult::done(e);
+  if (name.empty() || name == "." || name == "..") return SysResult::done(-kEEXIST);
   if (at.inode->cgroupfs) {  // a new cgroup (cgroup-v2.rst "Basic Operations")
     const std::shared_ptr<Cgroup> parent = at.inode->cgroup.lock();
     if (!parent || parent->removed) return SysResult::done(-kENOENT);
-    if (!capable(p, *p.ns.user)) return SysResult::done(-kEPERM);  // stands for the directory's write permission
-    return SysResult::done(cgroups_.mkdir(*parent, name));
+    return SysResult::done(cgroup_mkdir(p, *parent, name));  // the directory's permissions (delegation)
   }
   if (at.mount->fs->lookup(*at.inode, name, &p)) return SysResult::done(-kEEXIST);
   if (at.inode->proc_kind) return SysResult::done(-kENOENT);  // procfs makes its own entries
-  auto d = at.mount->fs->make(Inode::Type::Directory);
-  d->mode = args.a[1] & 07777;
-  d->parent = at.inode.get();
-  at.inode->entries[name] = d;
-  return SysResult::done(0);
+  if (at.mount->read_only || at.mount->fs->read_only()) return SysResult::done(-kEROFS);
+  // The file system makes it (overlayfs: in the upper layer, opaque over a whiteout).
+  std::shared_ptr<Inode> made;
+  const int e = at.mount->fs->create(*at.inode, name, Inode::Type::Directory, args.a[1], 0, 0, &made);
+  if (made) {  // the creator's (fsuid, fsgid); on overlayfs its upper directory keeps it
+    made->uid = p.euid, made->gid = p.egid;
+    if (made->overlay && made->overlay->upper) made->overlay->upper->uid = p.euid, made->overlay->upper->gid = p.egid;
+  }
+  return SysResult::done(e);
 }
 
 // rmdir(2): removes a cgroup (EBUSY while it has live processes or
 // children, §2.1), or an empty directory of another file system.
 SysResult Kernel::sys_rmdir(Process& p, const SyscallArgs& args) {
-  constexpr int kENOTEMPTY = 39;
-  std::string path;
-  if (int e = user_path(p, args.a[0], path)) return SysResult::done(e);
-  PathRef at;
-  if (int e = resolve(p, path, at)) return SysResult::done(e);
-  if (at.inode->type != Inode::Type::Directory) return SysResult::done(-kENOTDIR);
-  if (at.inode == at.mount->root) return SysResult::done(-kEBUSY);  // a mount point (or the root)
-  if (at.inode->cgroupfs) {
-    const std::shared_ptr<Cgroup> cg = at.inode->cgroup.lock();
+  std::string path, name;
+  if (int e = p.mm->copy_path(path, args.a[0])) return SysResult::done(e);
+  PathRef dir;
+  bool slash = false;
+  if (int e = resolve_parent(p, path, dir, name, slash)) return SysResult::done(e);
+  // do_rmdir()'s answers for the last component "/", "." and "..".
+  if (name.empty()) return SysResult::done(-kEBUSY);
+  if (name == ".") return SysResult::done(-kEINVAL);
+  if (name == "..") return SysResult::done(-kENOTEMPTY);
+  const std::shared_ptr<Inode> at = dir.mount->fs->lookup(*dir.inode, name, &p);
+  if (at && at->cgroupfs && at->type == Inode::Type::Directory) {
+    for (const auto& c : dir.mount->children)
+      if (c->mountpoint == at) return SysResult::done(-kEBUSY);
+    const std::shared_ptr<Cgroup> cg = at->cgroup.lock();
     if (!cg || cg->removed) return SysResult::done(-kENOENT);
-    return SysResult::done(cgroups_.rmdir(*cg));
+    return SysResult::done(cgroup_rmdir(p, *cg));
   }
-  if (at.inode->proc_kind) return SysResult::done(-kEPERM);
-  if (!at.inode->entries.empty()) return SysResult::done(-kENOTEMPTY);
-  for (const auto& c : at.mount->children)
-    if (c->mountpoint == at.inode) return SysResult::done(-kEBUSY);
-  Inode* parent = at.inode->parent;
-  if (!parent) return SysResult::done(-kEBUSY);
-  for (auto it = parent->entries.begin(); it != parent->entries.end(); ++it)
-    if (it->second == at.inode) {
-      parent->entries.erase(it);
-      break;
-    }
-  return SysResult::done(0);
+  if (dir.inode->proc_kind || dir.inode->cgroupfs) return SysResult::done(at ? -kEPERM : -kENOENT);
+  if (dir.mount->read_only || dir.mount->fs->read_only()) return SysResult::done(-kEROFS);
+  if (!at) return SysResult::done(-kENOENT);
+  if (at->type != Inode::Type::Directory) return SysResult::done(-kENOTDIR);
+  for (const auto& c : dir.mount->children)
+    if (c->mountpoint == at) return SysResult::done(-kEBUSY);  // a mount point
+  // The file system removes it (overlayfs: a whiteout when a lower layer has it).
+  return SysResult::done(dir.mount->fs->remove(*dir.inode, name, true));
 }
 
 SysResult Kernel::sys_getcwd(Process& p, const SyscallArgs& args) {
@@ -222,6 +225,8 @@ SysResult Kernel::sys_getdents64(Process& p, const SyscallArgs& args) {
     const uint64_t ino = inode ? inode->number : 1, off = index + 1;
     const uint8_t type = !inode || inode->type == Inode::Type::Directory
                              ? (inode && (inode->proc_kind == kProcSelf) ? 10 : 4)   // DT_LNK, DT_DIR
+                             : inode->type == Inode::Type::CharDevice ? 2            // DT_CHR (a whiteout too)
+                             : inode->type == Inode::Type::BlockDevice ? 6           // DT_BLK
                              : (inode->proc_kind >= kProcNsLink ? 10 : 8);          // DT_LNK, DT_REG
     std::copy_n(reinterpret_cast<const uint8_t*>(&ino), 8, rec.begin());
     std::copy_n(reinterpret_cast<const uint8_t*>(&off), 8, rec.begin() + 8);
@@ -237,7 +242,7 @@ SysResult Kernel::sys_getdents64(Process& p, const SyscallArgs& args) {
 
 SysResult Kernel::sys_readlink(Process& p, const SyscallArgs& args) {
   std::string path;
-  if (int e = user_path(p, args.a[0], path)) return SysResult::done(e);
+  if (int e = p.mm->copy_path(path, args.a[0])) return SysResult::done(e);
   if (int32_t(args.a[2]) <= 0) return SysResult::done(-kEINVAL);
   PathRef at;
   if (int e = resolve(p, path, at)) return SysResult::done(e);

@@ -96,8 +96,8 @@ Process* Kernel::copy_process(Process& p, const NamespaceSet& set, int& error) {
 
 SysResult Kernel::sys_execve(Process& p, const SyscallArgs& args) {
   std::string path;
-  int r = p.mm->copy_string(path, args.a[0], 4096);
-  if (r < 0) return SysResult::done(r == -kE2BIG ? -kENAMETOOLONG : r);
+  int r = p.mm->copy_path(path, args.a[0]);
+  if (r < 0) return SysResult::done(r);
   std::vector<std::string> argv, envp;
   size_t bytes = path.size() + 1;
   if ((r = copy_vector(*p.mm, args.a[1], argv, bytes)) < 0) return SysResult::done(r);

@@ -1,6 +1,7 @@
 #include "vfs.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include "linux_abi.h"
 
@@ -8,12 +9,92 @@ namespace vs::container_sim {
 
 using namespace linux_abi;
 
-Filesystem::Filesystem(std::string type) : type_(std::move(type)) { root_ = make(Inode::Type::Directory); }
+namespace {
+// Anonymous device numbers (Linux's get_anon_bdev: major 0, a fresh minor
+// per superblock). Only their difference is meant to be seen; atomic, as
+// hosts may run on several threads.
+std::atomic<uint32_t> next_anon_dev{16};
+}  // namespace
+
+Filesystem::Filesystem(std::string type) : type_(std::move(type)), dev_(next_anon_dev++) {
+  root_ = make(Inode::Type::Directory);
+}
+
+std::vector<uint8_t>& Inode::writable_data() {
+  if (!data_private || !data || data.use_count() != 1) {
+    auto copy = data ? std::make_shared<std::vector<uint8_t>>(*data) : std::make_shared<std::vector<uint8_t>>();
+    data = copy;
+    data_private = true;
+    return *copy;
+  }
+  // Made non-const above and held by this inode alone: changing it in place
+  // is what the copy was for.
+  return const_cast<std::vector<uint8_t>&>(*data);
+}
+
+int Filesystem::create(Inode& dir, const std::string& name, Inode::Type type, uint32_t mode, uint32_t major,
+                       uint32_t minor, std::shared_ptr<Inode>* out) {
+  auto& slot = dir.entries[name];
+  if (slot) return -kEEXIST;
+  slot = make(type);
+  slot->mode = mode & 07777;
+  slot->rdev_major = major, slot->rdev_minor = minor;
+  // Non-directories always have bytes (none for a device): exec and read never meet a null.
+  if (type != Inode::Type::Directory) slot->data = std::make_shared<const std::vector<uint8_t>>();
+  if (type == Inode::Type::Directory) slot->parent = &dir;
+  if (out) *out = slot;
+  return 0;
+}
+
+int Filesystem::remove(Inode& dir, const std::string& name, bool directory) {
+  const auto it = dir.entries.find(name);
+  if (it == dir.entries.end()) return -kENOENT;
+  const bool is_dir = it->second->type == Inode::Type::Directory;
+  if (directory && !is_dir) return -kENOTDIR;
+  if (!directory && is_dir) return -kEISDIR;
+  if (is_dir && !it->second->entries.empty()) return -kENOTEMPTY;
+  dir.entries.erase(it);
+  return 0;
+}
+
+// rename(2)'s checks in the order its ERRORS section and fs/namei.c make them.
+int Filesystem::rename(Inode& from_dir, const std::string& from, Inode& to_dir, const std::string& to) {
+  const auto src_it = from_dir.entries.find(from);
+  if (src_it == from_dir.entries.end()) return -kENOENT;
+  const std::shared_ptr<Inode> src = src_it->second;
+  const auto dst_it = to_dir.entries.find(to);
+  const std::shared_ptr<Inode> dst = dst_it == to_dir.entries.end() ? nullptr : dst_it->second;
+  if (dst == src) return 0;  // the same file: nothing to do
+  const bool src_dir = src->type == Inode::Type::Directory;
+  if (dst) {
+    const bool dst_dir = dst->type == Inode::Type::Directory;
+    if (src_dir && !dst_dir) return -kENOTDIR;
+    if (!src_dir && dst_dir) return -kEISDIR;
+    if (dst_dir && !dst->entries.empty()) return -kENOTEMPTY;
+  }
+  if (src_dir)  // not into itself: newpath may not lie under oldpath
+    for (const Inode* up = &to_dir; up; up = up->parent)
+      if (up == src.get()) return -kEINVAL;
+  from_dir.entries.erase(from);
+  to_dir.entries[to] = src;
+  if (src_dir) src->parent = &to_dir;
+  return 0;
+}
+
+int Filesystem::open_write(Inode& dir, const std::string& name, std::shared_ptr<Inode>& out) {
+  out = lookup(dir, name, nullptr);  // procfs and cgroupfs make their nodes here
+  return out ? 0 : -kENOENT;
+}
 
 std::shared_ptr<Inode> Filesystem::make(Inode::Type type) {
   auto inode = std::make_shared<Inode>();
   inode->type = type;
   inode->number = next_inode_++;
+  // Every non-directory has bytes, none to begin with, procfs and cgroupfs
+  // nodes too: read and execve never meet a null (copy-on-write keeps the
+  // shared empty vector unchanged).
+  static const auto kNoBytes = std::make_shared<const std::vector<uint8_t>>();
+  if (type != Inode::Type::Directory) inode->data = kNoBytes;
   return inode;
 }
 
@@ -189,6 +270,7 @@ std::unique_ptr<Mount> copy_mount(const Mount& m, Mount* parent, std::map<const 
   c->root = m.root;
   c->parent = parent;
   c->mountpoint = m.mountpoint;
+  c->read_only = m.read_only;
   map[&m] = c.get();
   for (const auto& child : m.children) c->children.push_back(copy_mount(*child, c.get(), map));
   return c;

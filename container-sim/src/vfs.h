@@ -23,13 +23,27 @@ namespace vs::container_sim {
 
 struct Process;
 struct Cgroup;
+struct OverlayNode;  // overlayfs.h
 
 struct Inode {
-  enum class Type : uint8_t { Directory, Regular };
+  enum class Type : uint8_t { Directory, Regular, CharDevice, BlockDevice };  // BlockDevice: blockdev.h
   Type type = Type::Regular;
   uint64_t number = 0;                                    // st_ino
   uint32_t mode = 0755;                                   // permission bits (not enforced yet)
-  std::shared_ptr<const std::vector<uint8_t>> data;       // Regular: the bytes
+  uint32_t uid = 0, gid = 0;                              // owner (kernel ids); chown(2) sets them (cgroupfs.cpp)
+  std::shared_ptr<const std::vector<uint8_t>> data;       // Regular: the bytes (null: empty)
+  // --- files and overlayfs (docs/container-sim/overlayfs.md) ---
+  uint32_t rdev_major = 0, rdev_minor = 0;                // CharDevice, BlockDevice: which device (0/0: an overlay whiteout)
+  bool data_private = false;                              // `data` is this inode's own, made writable by writable_data()
+  bool opaque = false;                                    // Directory of an overlay layer: trusted.overlay.opaque="y"
+  std::shared_ptr<OverlayNode> overlay;                   // Directory of an overlayfs: the layers it merges
+  bool is_whiteout() const { return type == Type::CharDevice && rdev_major == 0 && rdev_minor == 0; }
+  uint64_t size() const { return data ? data->size() : 0; }
+  // The bytes to change in place. Copy-on-write: the vector is copied first
+  // unless this inode alone holds one it made itself, so an open reader's
+  // snapshot, a lower layer sharing it after copy-up, or a const vector the
+  // host seeded are never changed.
+  std::vector<uint8_t>& writable_data();
   std::map<std::string, std::shared_ptr<Inode>> entries;  // Directory: name -> inode, sorted
   Inode* parent = nullptr;                                // Directory: the one holding it (null at the fs root)
   // procfs nodes (procfs.cpp) are made on each lookup: what they show.
@@ -56,8 +70,33 @@ class Filesystem {
   // The names in `dir` with their inodes, in order (getdents64).
   virtual std::vector<std::pair<std::string, std::shared_ptr<Inode>>> list(Inode& dir, const Process* viewer);
 
+  // --- changing the name space (open O_CREAT, mknod, mkdir, unlink, rmdir,
+  // rename). The base class edits `entries`; overlayfs sends every change
+  // to its upper layer (copy-up, whiteouts). The caller has resolved `dir`
+  // (a directory of this file system), checked "." and "..", mount points
+  // and EROFS. 0 or -errno as Linux gives it.
+  // A new `name` in `dir` (EEXIST if it is there); `out` gets it.
+  virtual int create(Inode& dir, const std::string& name, Inode::Type type, uint32_t mode, uint32_t major,
+                     uint32_t minor, std::shared_ptr<Inode>* out);
+  // unlink(2) (`directory` false: EISDIR on a directory) or rmdir(2)
+  // (ENOTDIR on a non-directory, ENOTEMPTY unless empty).
+  virtual int remove(Inode& dir, const std::string& name, bool directory);
+  // rename(2) within this file system: ENOENT, ENOTDIR, EISDIR, ENOTEMPTY, EINVAL.
+  virtual int rename(Inode& from_dir, const std::string& from, Inode& to_dir, const std::string& to);
+  // The inode to write `name` of `dir` through (open for writing, O_TRUNC,
+  // chmod, chown): the entry itself here, its copy in the upper layer on
+  // overlayfs (for a merged directory: its upper directory).
+  virtual int open_write(Inode& dir, const std::string& name, std::shared_ptr<Inode>& out);
+  // The inode a descriptor opened on `opened` reads now: itself, or on
+  // overlayfs its upper copy once a later copy-up made one (Linux >= 4.19).
+  virtual std::shared_ptr<Inode> io_inode(const std::shared_ptr<Inode>& opened) { return opened; }
+  // An overlay without upperdir: every change is EROFS.
+  virtual bool read_only() const { return false; }
+  uint32_t dev() const { return dev_; }  // st_dev: one anonymous device number per instance
+
  private:
   std::string type_;
+  uint32_t dev_ = 0;
   uint64_t next_inode_ = 1;
   std::shared_ptr<Inode> root_;
 };
@@ -68,6 +107,7 @@ struct Mount {
   std::shared_ptr<Inode> root;              // the directory of fs this mount shows (a bind mount shows a subtree)
   Mount* parent = nullptr;
   std::shared_ptr<Inode> mountpoint;        // the directory of the parent mount it covers
+  bool read_only = false;                   // MS_RDONLY: changes through this mount are EROFS
   std::vector<std::unique_ptr<Mount>> children;
 };
 

@@ -24,19 +24,8 @@ std::string run_cg(TestHost& t, const std::string& sub, size_t min_oks) {
   std::string error;
   EXPECT_TRUE(t.host->add_directory("/sys/fs/cgroup", error)) << error;
   EXPECT_TRUE(t.host->add_file("/bin/cg_v2", read_bytes(VS_CT_CG_V2), error)) << error;
-  const uint32_t pid = t.spawn({"cg_v2", sub});
-  EXPECT_EQ(t.host->run(kBudget), HostStop::AllExited) << t.console;
-  EXPECT_EQ(t.host->exit_status(pid), 0) << t.console;
-  EXPECT_EQ(t.console.find("FAIL"), std::string::npos) << t.console;
-  EXPECT_NE(t.console.find("\n0 failures\n"), std::string::npos) << t.console;
-  size_t oks = 0;
-  for (size_t at = 0; (at = t.console.find("ok ", at)) != std::string::npos; at += 3)
-    oks += at == 0 || t.console[at - 1] == '\n';
-  EXPECT_GE(oks, min_oks) << t.console;
-  return t.console;
+  return t.run_checks({"cg_v2", sub}, min_oks, kBudget);
 }
-
-bool has_line(const std::string& out, const std::string& line) { return out.find("ok " + line + "\n") != std::string::npos; }
 
 TEST(ContainerCgroup, PidsMaxReached_ForkFailsWithEagainAndEventCounts) {  // item 12
   TestHost t;

@@ -62,6 +62,28 @@ struct TestHost {
     EXPECT_NE(pid, 0u) << error;
     return pid;
   }
+
+  // Runs a checks program ("ok ..." or "FAIL ..." lines, then "N failures",
+  // exit N: tests/container/guest) already in /bin as `argv[0]`, to the
+  // end; the console, after checking that nothing failed and that at least
+  // `min_oks` checks passed.
+  std::string run_checks(const std::vector<std::string>& argv, size_t min_oks, uint64_t budget = 2'000'000'000) {
+    const uint32_t pid = spawn(argv);
+    EXPECT_EQ(host->run(budget), HostStop::AllExited) << console;
+    EXPECT_EQ(host->exit_status(pid), 0) << console;
+    EXPECT_EQ(console.find("FAIL"), std::string::npos) << console;
+    EXPECT_NE(console.find("\n0 failures\n"), std::string::npos) << console;
+    size_t oks = 0;
+    for (size_t at = 0; (at = console.find("ok ", at)) != std::string::npos; at += 3)
+      oks += at == 0 || console[at - 1] == '\n';
+    EXPECT_GE(oks, min_oks) << console;
+    return console;
+  }
 };
+
+// Did a checks program print "ok LINE"?
+inline bool has_line(const std::string& out, const std::string& line) {
+  return out.find("ok " + line + "\n") != std::string::npos;
+}
 
 }  // namespace vs::container_sim

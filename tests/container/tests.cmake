@@ -19,9 +19,11 @@ virtscope_test(container_tests
   container/elf_test.cpp
   container/events_test.cpp
   container/namespace_test.cpp
-  container/cgroup_test.cpp)
+  container/cgroup_test.cpp
+  container/shared_kernel_test.cpp
+  container/runtime_test.cpp)
 target_link_libraries(container_tests PRIVATE vs_container_sim vs_vmm vs_test_support)
-add_dependencies(container_tests vs_kernel vs_kernel_pv vs_initrd ct_orphan ct_clone_stack ct_ns_pid ct_ns_view ct_cg_v2)
+add_dependencies(container_tests vs_kernel vs_kernel_pv vs_initrd ct_orphan ct_clone_stack ct_ns_pid ct_ns_view ct_cg_v2 user_inside user_sysrq)
 target_compile_definitions(container_tests PRIVATE
   VS_KERNEL="${VS_KERNEL_PATH}"
   VS_KERNEL_PV="${VS_KERNEL_PV_PATH}"
@@ -30,7 +32,10 @@ target_compile_definitions(container_tests PRIVATE
   VS_CT_CLONE_STACK="${ct_clone_stack_PATH}"
   VS_CT_NS_PID="${ct_ns_pid_PATH}"
   VS_CT_NS_VIEW="${ct_ns_view_PATH}"
-  VS_CT_CG_V2="${ct_cg_v2_PATH}")
+  VS_CT_CG_V2="${ct_cg_v2_PATH}"
+  VS_CT_SYSRQ="${VS_USER_SYSRQ_PATH}"
+  VS_CT_INSIDE="${VS_USER_INSIDE_PATH}"
+  VS_USER_SH="${CMAKE_BINARY_DIR}/guest/user/user_sh.elf")
 # The teaching kernel's own test programs (tests/kernel/guest): features the
 # workloads do not touch, a faulting child, bad pointers.
 foreach(p checks segv efault hello)

@@ -43,5 +43,20 @@ TEST(ContainerCompare, BadUsage_ExitStatusTwoLikeNative) {
   EXPECT_EQ(r.exit_status, (2 << 1) | 1);
 }
 
+TEST(ContainerCompare, ModelledCycles_ChargeTheSharedKernelPerCallAndFault) {
+  // User instructions at CPI 1, plus kernel_syscall per call and
+  // kernel_page_fault per fault, plus container_intercept on each of both.
+  const vmm::Workload w = vmm::workload({"pagefault", "20"});
+  vmm::CostModel costs;
+  const vmm::ModeResult r = run_workload(w, costs);
+  ASSERT_TRUE(r.ran()) << r.unavailable;
+  ASSERT_GT(r.syscalls, 0u);
+  ASSERT_GE(r.guest_page_faults, 20u);
+  EXPECT_EQ(r.modelled_cycles, r.instructions + r.syscalls * 87 + r.guest_page_faults * 383);
+  ASSERT_EQ(costs.set("container_intercept=1000"), "");
+  const vmm::ModeResult gvisor_like = run_workload(w, costs);
+  EXPECT_EQ(gvisor_like.modelled_cycles, r.modelled_cycles + (r.syscalls + r.guest_page_faults) * 1000);
+}
+
 }  // namespace
 }  // namespace vs::container_sim

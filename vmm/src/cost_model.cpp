@@ -37,6 +37,12 @@ std::vector<CostEntry> default_entries() {
        "modelling choice: a cache hit; up to 24 references per TLB miss with 4+4 levels (Bhargava et al. 2008)"},
       {"bt_callout", 40, "a binary-translated sensitive instruction calling the VMM in line (no trap)",
        "Adams & Agesen 2006: call/ret under BT 51 cycles against 11 native, ~40 extra for a call into the VMM"},
+      {"kernel_syscall", 87, "the shared kernel's work for one system call (container: the kernel is not emulated)",
+       "measured on the teaching kernel: compare --workload syscall 1000 and 2000, native minus container instructions per call, at CPI 1"},
+      {"kernel_page_fault", 383, "the shared kernel's work for one page fault (container)",
+       "measured on the teaching kernel: compare --workload pagefault 100 and 200, native minus container instructions per fault, at CPI 1"},
+      {"container_intercept", 0, "extra cost of a container's system call or fault beyond the shared kernel's own work",
+       "0: namespaces and cgroups add no path to a system call (Felter et al. 2015: containers ~ native); set it to model a gVisor-style platform's interception"},
       {"bt_translate", 50, "translating one guest kernel instruction into the translation cache",
        "modelling choice; BT translates once and reuses (Adams & Agesen 2006 §3)"},
   };

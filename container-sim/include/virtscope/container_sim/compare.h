@@ -12,7 +12,7 @@
 namespace vs::container_sim {
 
 // Runs w.argv under container-sim with w.initrd's files in /, compare's
-// disk image as the file /dev/disk, w.ram_bytes
+// disk image as the block device /dev/disk, w.ram_bytes
 // of emulated RAM and w.max_instructions. The figures: console (everything
 // written to fds 1 and 2, and the kernel's kill lines), exit_status in
 // isa-debug-exit form ((pid 1's code << 1) | 1, code = 128 + signal when

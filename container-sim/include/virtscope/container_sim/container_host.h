@@ -28,6 +28,8 @@
 #include <string_view>
 #include <vector>
 
+#include "virtscope/container_image/layer.h"
+
 namespace vs::trace {
 class EventLog;
 }
@@ -47,6 +49,7 @@ enum class HostStop : uint8_t {
   Budget,     // the instruction budget ran out
   Idle,       // every process waits for something only the host can give (console input)
   Requested,  // request_stop()
+  Panic,      // the kernel panicked (panic_reason()): every process of every container stops with it
 };
 const char* host_stop_name(HostStop);
 
@@ -78,6 +81,42 @@ struct ProcessInfo {
   std::string cgroup;        // its cgroup v2, "/" or "/a/b" (what /proc/PID/cgroup shows after "0::")
 };
 
+// A container to start (docs/container-sim/runtime.md): what an OCI
+// runtime's config.json says, reduced to what the kernel model does.
+struct ContainerSpec {
+  std::string name;                          // [a-zA-Z0-9][a-zA-Z0-9_.-]*, unique; its cgroup is /virtscope/NAME
+  std::string hostname;                      // "" = the name (in its own UTS namespace)
+  std::vector<std::string> argv;             // argv[0] in the container's root; a name without '/' is /bin/NAME
+  std::vector<std::string> env;
+  std::string cwd = "/";
+  std::vector<container_image::ChangeSet> layers;  // the image, bottom first: the overlay's lower layers
+  // cgroup interface files written in this order before the process starts
+  // ("memory.max" = "64M", "cpu.max" = "50000 100000", ...); a value the
+  // kernel refuses fails the start with Linux's reason.
+  std::vector<std::pair<std::string, std::string>> limits;
+  bool user_namespace = false;               // root inside is uid 100000 outside (a rootless container)
+  // Namespaces joined from the host instead of made new (docker's
+  // --pid=host, --uts=host, --ipc=host, --network=host; OCI: a type left
+  // out of linux.namespaces is inherited). The mount namespace is always
+  // new: it holds the container's root.
+  bool host_pid = false, host_uts = false, host_ipc = false, host_net = false;
+  // A veth pair: `eth0` in the container's network namespace, `vethN` in
+  // the host's, both up (docker's bridge network without the bridge;
+  // docs/container-sim/network.md).
+  bool veth = false;
+};
+
+// A container as `container ps` shows it.
+struct ContainerInfo {
+  std::string name, hostname;
+  uint32_t pid = 0;                 // its init, in the root PID namespace
+  std::string cgroup;               // "/virtscope/NAME"
+  bool running = false;             // its init has not exited
+  std::optional<int> exit_status;   // the init's wait status once it exited
+  uint32_t processes = 0;           // live processes in its cgroup
+  std::string host_veth;            // its veth end in the host's namespace ("" without one)
+};
+
 class Kernel;
 
 class ContainerHost {
@@ -94,6 +133,11 @@ class ContainerHost {
   bool add_directory(const std::string& path, std::string& error);
   // Every file of a cpio "newc" archive (tools/mkinitrd), at "/" + its name.
   bool add_initrd(const std::string& cpio_path, std::string& error);
+  // The machine's disk: `image` (whole 512-byte sectors) as block device
+  // 8:0 at /dev/disk, read-only, which the `disk N` workload reads and
+  // io.max/io.stat name "8:0" (docs/container-sim/cgroup-io.md). A second
+  // call changes the medium.
+  bool set_disk(std::vector<uint8_t> image, std::string& error);
 
   // --- processes ---
   // Starts argv[0] (a name without '/' means /bin/NAME) as a new process whose
@@ -121,6 +165,20 @@ class ContainerHost {
   bool cgroup_read(const std::string& file, std::string& text, std::string& error);
   bool cgroup_write(const std::string& file, const std::string& text, std::string& error);
 
+  // --- containers (runtime.cpp): namespaces + cgroup + overlay root, as runc makes them ---
+  // Starts spec.argv as PID 1 of a new container; its root-namespace PID,
+  // or 0 with the reason (a limit Linux refuses, a bad name, no such program).
+  uint32_t create_container(const ContainerSpec& spec, std::string& error);
+  // `exec`: a new process in a running container's namespaces and cgroup.
+  uint32_t exec_in_container(const std::string& name, const std::vector<std::string>& argv, std::string& error,
+                             const std::vector<std::string>& envp = {});
+  std::vector<ContainerInfo> containers() const;
+  // What the container changed: its upper layer as a layer change set
+  // (whiteouts as OCI's .wh. entries), for commit and build's RUN.
+  bool container_changes(const std::string& name, container_image::ChangeSet& out, std::string& error) const;
+  // Forgets an exited container and removes its cgroup.
+  bool remove_container(const std::string& name, std::string& error);
+
   // --- the console: stdin, stdout and stderr of spawned processes ---
   void set_console(std::function<void(std::string_view)> sink);
   void queue_input(std::string_view bytes);
@@ -128,6 +186,12 @@ class ContainerHost {
 
   // --- observation ---
   const HostCounters& counters() const;
+  // Why the kernel panicked ("" while it runs). One kernel serves every
+  // container, so its panic ends them all: the contrast with VMs, where a
+  // guest kernel's crash ends only that VM (docs/container-sim.md "One
+  // kernel for all"). A root process triggers it as on Linux, with
+  // `echo c > /proc/sysrq-trigger`.
+  const std::string& panic_reason() const;
   uint64_t now() const;  // virtual time: instructions retired plus idle time skipped
   trace::EventLog& log();
 
