@@ -43,5 +43,7 @@ int run_bench(int argc, char** argv);
 int run_disasm(int argc, char** argv);
 int run_conformance(int argc, char** argv);
 int run_compare(int argc, char** argv);
+int run_container(int argc, char** argv);  // container_cmd.cpp
+int run_bench_containers(int argc, char** argv);  // bench_containers.cpp
 
 }  // namespace vs::app

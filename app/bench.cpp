@@ -110,6 +110,7 @@ double net_ns_per_iteration(PagingLoop which, uint64_t iterations) {
 }  // namespace
 
 int run_bench(int argc, char** argv) {
+  if (argc > 0 && !std::strcmp(argv[0], "containers")) return run_bench_containers(argc - 1, argv + 1);
   uint64_t iterations = 0;  // 0: each benchmark's default
   bool record = false;
   std::string which = "all";

@@ -16,7 +16,10 @@ void usage() {
       "                               disassemble (Capstone) with virtscope's opcode-table view\n"
       "  compare --workload NAME [ARGS] [--modes LIST] [--json|--csv]\n"
       "                               one workload on the teaching kernel in each virtualization mode\n"
+      "  container COMMAND [ARGS]     build images, run containers on container-sim (container --help)\n"
       "  bench [--iterations N] [--record-events]\n"
+      "  bench containers [--count N] [--vm-ram SIZE]\n"
+      "                               N containers started together against one VM booting (defaults 100, 16M)\n"
       "                               interpreter speed on a fixed ALU/load/store/branch loop\n"
       "  conformance sst DIR          run SingleStepTests (e.g. ../shared/testdata/sst80286)\n"
       "  conformance lockstep --oracle native|kvm|unicorn --instructions N --seed S\n"
@@ -33,6 +36,7 @@ int main(int argc, char** argv) {
   if (!std::strcmp(cmd, "disasm")) return vs::app::run_disasm(argc - 2, argv + 2);
   if (!std::strcmp(cmd, "conformance")) return vs::app::run_conformance(argc - 2, argv + 2);
   if (!std::strcmp(cmd, "compare")) return vs::app::run_compare(argc - 2, argv + 2);
+  if (!std::strcmp(cmd, "container")) return vs::app::run_container(argc - 2, argv + 2);
   if (!std::strcmp(cmd, "help") || !std::strcmp(cmd, "--help") || !std::strcmp(cmd, "-h")) {
     usage();
     return 0;

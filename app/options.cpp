@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 
 namespace vs::app {
 
@@ -35,6 +36,13 @@ std::optional<uint64_t> parse_count(const std::string& s) {
 int report_usage_error(const char* command, const std::string& msg, const char* usage) {
   std::fprintf(stderr, "virtscope %s: %s\n%s", command, msg.c_str(), usage);
   return 2;
+}
+
+std::string beside_this_program(const std::string& relative) {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return relative;
+  return (exe.parent_path() / ".." / relative).lexically_normal().string();
 }
 
 }  // namespace vs::app

@@ -15,5 +15,8 @@ std::optional<uint32_t> parse_memory_size(const std::string& s);
 int report_usage_error(const char* command, const std::string& msg, const char* usage);
 // A whole number (decimal, or 0x hex), nothing after it.
 std::optional<uint64_t> parse_count(const std::string& s);
+// A file of the build tree, found from this program's place in it: the
+// build puts the guest programs in build/guest/... and this one in build/app.
+std::string beside_this_program(const std::string& relative);
 
 }  // namespace vs::app

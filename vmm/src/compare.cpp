@@ -177,7 +177,7 @@ ModeResult run_workload(Mode mode, const Workload& w, const CostModel& costs) {
     case Mode::Container: {
       ModeResult r;
       r.mode = mode;
-      r.unavailable = "container-sim is not built yet (its own issue follows the VMM modes)";
+      r.unavailable = "container mode runs in container-sim: call container_sim::run_workload (container-sim links vmm, not the other way round)";
       return r;
     }
     default: {
