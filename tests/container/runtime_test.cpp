@@ -3,6 +3,10 @@
 // by the same kernel code a process reaches through clone, mount and the
 // cgroup files. Observed from inside (tests/container/guest/inside.c) and
 // from the host API; and the density measurement of issue 6.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "host_helpers.h"
 #include "virtscope/container_sim/density.h"
 
@@ -78,6 +82,52 @@ TEST(ContainerRuntime, Network_LoOnlyByDefault_EthZeroWithAVethPair) {
   both.veth = both.host_net = true;
   EXPECT_EQ(t.host->create_container(both, error), 0u);
   EXPECT_NE(error.find("own network namespace"), std::string::npos) << error;
+}
+
+TEST(ContainerRuntime, HostNamespaces_AreInheritedTheOthersCreated) {  // item 27, second half
+  // OCI config-linux.md: a namespace type left out of linux.namespaces is
+  // the runtime's (here the host's); a listed one without a path is new.
+  TestHost t;
+  std::string error;
+  ASSERT_NE(t.spawn({"sh"}), 0u);  // a host process, PID 1 of the root namespace (waits for input)
+  ContainerSpec s = spec("joined");
+  s.host_pid = s.host_uts = true;
+  ASSERT_NE(t.host->create_container(s, error), 0u) << error;
+  t.host->run(100'000'000);
+  EXPECT_NE(t.console.find("pid 2 ppid 0\nhostname virtscope\n"), std::string::npos) << t.console;
+  EXPECT_NE(t.console.find("/proc: 1 2 self sysrq-trigger\n"), std::string::npos) << t.console;
+  // Not listed as host's, so made new: its mount namespace (the image at /)
+  // and its network namespace (lo only).
+  EXPECT_NE(t.console.find("/: proc bin data\n"), std::string::npos) << t.console;
+  EXPECT_NE(t.console.find("net: lo\n"), std::string::npos) << t.console;
+  ContainerSpec named = spec("named");
+  named.host_uts = true;
+  named.hostname = "mine";
+  EXPECT_EQ(t.host->create_container(named, error), 0u);
+  EXPECT_NE(error.find("own UTS namespace"), std::string::npos) << error;
+}
+
+TEST(ContainerSentry, GuestCallsNeverReachTheHost) {  // item 28
+  // A real host process the guest will try to kill by its host PID.
+  const pid_t victim = fork();
+  ASSERT_GE(victim, 0);
+  if (victim == 0) {
+    pause();
+    _exit(0);
+  }
+  TestHost t;
+  std::string error;
+  ASSERT_TRUE(t.host->add_file("/bin/sentry", read_bytes(VS_CT_SENTRY), error)) << error;
+  const uint32_t pid = t.spawn({"sentry", std::to_string(victim)});
+  t.host->run(100'000'000);
+  EXPECT_EQ(t.host->exit_status(pid), 0) << t.console;
+  EXPECT_NE(t.console.find("kill(host pid, SIGKILL): ESRCH\n"), std::string::npos) << t.console;
+  EXPECT_NE(t.console.find("open /etc/passwd: ENOENT\n"), std::string::npos) << t.console;
+  EXPECT_NE(t.console.find("getpid: 1\n"), std::string::npos) << t.console;  // the simulated table's
+  int status = 0;
+  EXPECT_EQ(waitpid(victim, &status, WNOHANG), 0);  // still alive: the kill never left the simulator
+  kill(victim, SIGKILL);
+  waitpid(victim, &status, 0);
 }
 
 TEST(ContainerRuntime, UserNamespace_RootInsideIsAnUnprivilegedIdOutside) {

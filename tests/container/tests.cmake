@@ -7,7 +7,7 @@ virtscope_guest_executable(ct_clone_stack SOURCES tests/container/guest/clone_st
 # The namespace checks (SEMANTICS.md checklist 1-8, 10, 11), in C over the
 # tiny libc: the same ELF files run under container-sim and on the host;
 # cg_v2 (cgroup v2, checklist 12, 22, 23) runs under container-sim only.
-foreach(p ns_pid ns_view cg_v2)
+foreach(p ns_pid ns_view cg_v2 sentry)
   virtscope_guest_executable(ct_${p}
     SOURCES tests/container/guest/${p}.c
     INCLUDES guest/libc/include
@@ -23,7 +23,7 @@ virtscope_test(container_tests
   container/shared_kernel_test.cpp
   container/runtime_test.cpp)
 target_link_libraries(container_tests PRIVATE vs_container_sim vs_vmm vs_test_support)
-add_dependencies(container_tests vs_kernel vs_kernel_pv vs_initrd ct_orphan ct_clone_stack ct_ns_pid ct_ns_view ct_cg_v2 user_inside user_sysrq)
+add_dependencies(container_tests vs_kernel vs_kernel_pv vs_initrd ct_orphan ct_clone_stack ct_ns_pid ct_ns_view ct_cg_v2 ct_sentry user_inside user_sysrq)
 target_compile_definitions(container_tests PRIVATE
   VS_KERNEL="${VS_KERNEL_PATH}"
   VS_KERNEL_PV="${VS_KERNEL_PV_PATH}"
@@ -35,6 +35,7 @@ target_compile_definitions(container_tests PRIVATE
   VS_CT_CG_V2="${ct_cg_v2_PATH}"
   VS_CT_SYSRQ="${VS_USER_SYSRQ_PATH}"
   VS_CT_INSIDE="${VS_USER_INSIDE_PATH}"
+  VS_CT_SENTRY="${ct_sentry_PATH}"
   VS_USER_SH="${CMAKE_BINARY_DIR}/guest/user/user_sh.elf")
 # The teaching kernel's own test programs (tests/kernel/guest): features the
 # workloads do not touch, a faulting child, bad pointers.

@@ -40,7 +40,7 @@ Json Json::make_strings(const std::vector<std::string>& list) {
 }
 
 Json& Json::add(std::string key, Json value) {
-  members.emplace_back(std::move(key), std::move(value));
+  members.push_back(JsonMember{std::move(key), std::move(value)});
   return *this;
 }
 
@@ -105,9 +105,9 @@ void dump_value(const Json& j, std::string& out) {
       out += '{';
       for (size_t i = 0; i < j.members.size(); ++i) {
         if (i) out += ',';
-        dump_string(j.members[i].first, out);
+        dump_string(j.members[i].key, out);
         out += ':';
-        dump_value(j.members[i].second, out);
+        dump_value(j.members[i].value, out);
       }
       out += '}';
       break;

@@ -20,13 +20,18 @@
 
 namespace vs::container_image {
 
+struct JsonMember;  // {key, value}: an object's member (below)
+
 struct Json {
   enum class Type : uint8_t { Null, Bool, Number, String, Array, Object };
   Type type = Type::Null;
   bool boolean = false;                               // Bool
   std::string text;                                   // String: the value (UTF-8); Number: the literal
   std::vector<Json> items;                            // Array
-  std::vector<std::pair<std::string, Json>> members;  // Object, in insertion order
+  // Object, in insertion order. Not std::pair<std::string, Json>: a pair
+  // needs Json complete where it is named, which libc++ and clang enforce;
+  // std::vector of a declared struct does not (C++17 [vector.overview]).
+  std::vector<JsonMember> members;
 
   static Json make_bool(bool b);
   static Json make_int(int64_t n);
@@ -43,6 +48,11 @@ struct Json {
   std::optional<int64_t> as_int() const;
 
   std::string dump() const;  // compact, deterministic
+};
+
+struct JsonMember {
+  std::string key;
+  Json value;
 };
 
 bool json_parse(std::string_view text, Json& out, std::string& error);
