@@ -17,6 +17,8 @@
 #include "virtscope/container_image/image_config.h"
 #include "virtscope/container_image/recipe.h"
 #include "virtscope/container_image/store.h"
+#include "virtscope/trace/event.h"
+#include "virtscope/trace/export.h"
 
 namespace vs::app {
 
@@ -40,7 +42,8 @@ constexpr const char* kUsage =
     "  session [FILE]                         one machine, many commands: run [-d], exec, ps, stats,\n"
     "                                         wait NAME, sleep MS, rm NAME; one per line from FILE or stdin\n"
     "  common: -m SIZE (machine RAM, default 256M)  --max-instructions N\n"
-    "          --trace FILE (run, session: every event; .json = Chrome trace, else JSON Lines)\n"
+    "          --trace FILE (build: image operations; run, session: every event;\n"
+    "                        .json = Chrome trace, else JSON Lines)\n"
     "  the store: --root DIR, else $VIRTSCOPE_HOME, else ./.virtscope";
 
 int fail(const std::string& what) {
@@ -107,7 +110,17 @@ int cmd_build(const ContainerState& state, const Common& common, const std::vect
   std::string error;
   if (!container_image::load_recipe(recipe_path, recipe, error)) return fail(error);
   if (!context.empty()) recipe.context_dir = context;
-  container_image::ImageStore store(state.images());
+  // --trace: the store's ImageOp events (layers made, stored, reused; the image committed).
+  trace::EventLog log;
+  std::ofstream trace_file;
+  std::unique_ptr<trace::TraceWriter> writer;
+  if (!common.trace.empty()) {
+    trace_file.open(common.trace);
+    if (!trace_file) return fail("cannot write trace file " + common.trace);
+    writer = std::make_unique<trace::TraceWriter>(trace_file, trace::TraceWriter::format_for_path(common.trace));
+    log.subscribe(trace::KindSet::of({trace::EventKind::ImageOp}), [&writer](const trace::Event& e) { writer->write(e); });
+  }
+  container_image::ImageStore store(state.images(), &log);
   container_image::ImageInfo image;
   if (!store.build(recipe, tag, image, error, build_runner(common))) return fail(error);
   std::printf("built %s %s (%zu layers, %" PRId64 " bytes)\n", tag.c_str(), image.id.c_str(), image.layers.size(),

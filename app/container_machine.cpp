@@ -138,7 +138,7 @@ bool ContainerMachine::trace_to(const std::string& path, std::string& error) {
 }
 
 bool ContainerMachine::start(const RunOptions& o, std::string& name, std::string& error) {
-  container_image::ImageStore store(state_.images());
+  container_image::ImageStore store(state_.images(), &host_->log());  // its unpack events join the machine's
   container_image::ImageInfo image;
   if (!store.inspect(o.image, image, error)) return false;
   container_sim::ContainerSpec spec;

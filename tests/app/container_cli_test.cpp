@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -51,9 +52,17 @@ TEST_F(ContainerCli, BuildRunAndRecords_HelloFromTheExampleRecipe) {
   const auto images = vs({"images"});
   ASSERT_EQ(images.status, 0) << images.err;
   EXPECT_NE(images.out.find("hello "), std::string::npos) << images.out;
-  const auto run = vs({"run", "--name", "h1", "hello"});
+  const std::string trace = (root_ / "run.jsonl").string();
+  const auto run = vs({"--trace", trace, "run", "--name", "h1", "hello"});
   EXPECT_EQ(run.status, 0) << run.err;
   EXPECT_EQ(run.out, "hello, world\n");
+  // One event stream: the image's layer unpacked (ImageOp op 4), the
+  // container's namespaces, its process.
+  std::ifstream in(trace);
+  const std::string events{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  EXPECT_NE(events.find("\"kind\":\"ImageOp\",\"vm\":0,\"pid\":0,\"op\":4"), std::string::npos) << events;
+  EXPECT_NE(events.find("\"kind\":\"NamespaceCreate\""), std::string::npos);
+  EXPECT_NE(events.find("\"kind\":\"ProcessExit\""), std::string::npos);
   const auto ps = vs({"ps", "-a"});
   EXPECT_NE(ps.out.find("h1"), std::string::npos) << ps.out;
   EXPECT_NE(ps.out.find("exited (0)"), std::string::npos) << ps.out;
