@@ -95,8 +95,9 @@ int run_bench_containers(int argc, char** argv) {
               (unsigned long long)c.page_faults);
   std::printf("  emulated RAM in use            %12llu B (%.0f B = %.1f pages per container: page tables + touched pages)\n",
               (unsigned long long)(c.frames * 4096), c.bytes_per_container(), c.bytes_per_container() / 4096);
-  std::printf("  image bytes unpacked           %12llu B per container (host memory of the kernel model)\n",
-              (unsigned long long)c.layer_bytes);
+  std::printf("  image bytes unpacked           %12llu B once, shared by every container (%llu unpacked, %llu shared)\n",
+              (unsigned long long)c.layer_bytes, (unsigned long long)c.layers_unpacked,
+              (unsigned long long)c.layers_shared);
   std::printf("one VM booting the teaching kernel to the same shell:\n");
   std::printf("  instructions                   %12llu   (boot, then the shell up to its prompt)\n",
               (unsigned long long)vm.instructions);

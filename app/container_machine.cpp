@@ -165,6 +165,7 @@ bool ContainerMachine::start(const RunOptions& o, std::string& name, std::string
   spec.host_ipc = o.host_ipc;
   spec.host_net = o.network == "host";
   if (!store.load_layers(o.image, spec.layers, error)) return false;
+  for (const container_image::Descriptor& layer : image.layers) spec.layer_ids.push_back(layer.digest);
   spec.veth = o.network == "veth";
   const uint32_t pid = host_->create_container(spec, error);
   if (!pid) return false;

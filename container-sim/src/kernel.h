@@ -263,6 +263,8 @@ class Kernel final : public cpu::CpuHooks {
   bool enter_workdir(Process& p, const std::string& dir, std::string& error);
   void give_console(Process& p);
   std::map<std::string, ContainerRecord> containers_;  // by name
+  // Unpacked lower layers by DiffID, alive while some container's overlay uses them.
+  std::map<std::string, std::weak_ptr<Filesystem>> lowers_;
 
   // --- the whole kernel's death (sysrq.cpp) ---
   // /proc/sysrq-trigger (proc(5), Documentation/admin-guide/sysrq.rst):

@@ -87,13 +87,28 @@ int Kernel::container_cgroup(const ContainerSpec& spec, std::shared_ptr<Cgroup>&
 }
 
 std::shared_ptr<Filesystem> Kernel::container_rootfs(const ContainerSpec& spec, LayerDir& upper, std::string& error) {
+  if (!spec.layer_ids.empty() && spec.layer_ids.size() != spec.layers.size()) {
+    error = "the image has " + std::to_string(spec.layers.size()) + " layers but " +
+            std::to_string(spec.layer_ids.size()) + " layer ids";
+    return nullptr;
+  }
   // overlayfs wants its lowers top first; the image lists them bottom first.
+  // A layer is never written through an overlay (changes go to the upper
+  // layer), so one unpacked copy serves every container that stacks it.
   std::vector<LayerDir> lowers;
-  for (auto it = spec.layers.rbegin(); it != spec.layers.rend(); ++it) {
-    auto fs = std::make_shared<Filesystem>("tmpfs");
-    if (!unpack_layer(*fs, *it, error)) {
-      error = "layer " + std::to_string(spec.layers.rend() - it) + ": " + error;
-      return nullptr;
+  for (size_t i = spec.layers.size(); i-- > 0;) {
+    const std::string id = spec.layer_ids.empty() ? "" : spec.layer_ids[i];
+    std::shared_ptr<Filesystem> fs = id.empty() ? nullptr : lowers_[id].lock();
+    if (fs) {
+      ++counters_.layers_shared;
+    } else {
+      fs = std::make_shared<Filesystem>("tmpfs");
+      if (!unpack_layer(*fs, spec.layers[i], error)) {
+        error = "layer " + std::to_string(i + 1) + ": " + error;
+        return nullptr;
+      }
+      ++counters_.layers_unpacked;
+      if (!id.empty()) lowers_[id] = fs;
     }
     lowers.push_back({fs, fs->root()});
   }

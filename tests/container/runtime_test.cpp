@@ -202,6 +202,28 @@ TEST(ContainerRuntime, Exec_JoinsTheRunningContainersNamespacesAndCgroup) {
   EXPECT_NE(error.find("no such container"), std::string::npos);
 }
 
+TEST(ContainerRuntime, LayersWithIds_AreUnpackedOnceAndShared_WritesStayInEachUpper) {
+  TestHost t;
+  std::string error;
+  ContainerSpec a = spec("a", {"/bin/sh"}), b = spec("b", {"/bin/sh"}), c = spec("c", {"/bin/sh"});
+  a.layer_ids = b.layer_ids = {"sha256:one"};
+  ASSERT_NE(t.host->create_container(a, error), 0u) << error;
+  ASSERT_NE(t.host->create_container(b, error), 0u) << error;
+  ASSERT_NE(t.host->create_container(c, error), 0u) << error;  // no ids: its own copy
+  EXPECT_EQ(t.host->counters().layers_unpacked, 2u);
+  EXPECT_EQ(t.host->counters().layers_shared, 1u);
+  // Each container still has its own upper layer over the shared lower.
+  t.host->run(10'000'000);
+  container_image::ChangeSet ca, cb;
+  ASSERT_TRUE(t.host->container_changes("a", ca, error)) << error;
+  ASSERT_TRUE(t.host->container_changes("b", cb, error)) << error;
+  EXPECT_EQ(ca.size(), cb.size());  // both made only /proc in their own upper
+  ContainerSpec bad = spec("bad");
+  bad.layer_ids = {"sha256:one", "sha256:two"};
+  EXPECT_EQ(t.host->create_container(bad, error), 0u);
+  EXPECT_NE(error.find("layer ids"), std::string::npos) << error;
+}
+
 TEST(ContainerRuntime, RemoveAfterExit_DropsTheRecordAndTheCgroup) {
   TestHost t;
   std::string error, text;
@@ -226,6 +248,9 @@ TEST(ContainerDensity, HundredShells_StartForAFewHundredInstructionsAndTenPagesE
   // Page directory, page tables, text, data and stack pages.
   EXPECT_GT(f.bytes_per_container(), 4.0 * 4096);
   EXPECT_LT(f.bytes_per_container(), 32.0 * 4096);
+  // One image: its layer unpacked once, the other 99 containers share it.
+  EXPECT_EQ(f.layers_unpacked, 1u);
+  EXPECT_EQ(f.layers_shared, 99u);
   DensityFigures again;
   ASSERT_TRUE(measure_container_density(100, read_bytes(VS_USER_SH), 64u << 20, again, error)) << error;
   EXPECT_EQ(again.instructions, f.instructions);

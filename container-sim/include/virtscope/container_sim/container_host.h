@@ -66,6 +66,8 @@ struct HostCounters {
   uint64_t preemptions = 0;        // ... because a tick ended the time slice
   uint64_t frames_in_use = 0;      // 4 KiB frames of emulated RAM holding page tables and user pages
   uint64_t frames_peak = 0;
+  uint64_t layers_unpacked = 0;    // image layers unpacked into a lower directory (runtime.cpp)
+  uint64_t layers_shared = 0;      // ... and found already unpacked by DiffID, shared instead
 };
 
 // One process as `ps` would show it.
@@ -90,6 +92,11 @@ struct ContainerSpec {
   std::vector<std::string> env;
   std::string cwd = "/";
   std::vector<container_image::ChangeSet> layers;  // the image, bottom first: the overlay's lower layers
+  // The layers' DiffIDs, in the same order (or none). A layer with an id
+  // is unpacked once and its read-only directory shared by every container
+  // that has it, as a snapshotter shares them; without ids each container
+  // unpacks its own copy.
+  std::vector<std::string> layer_ids;
   // cgroup interface files written in this order before the process starts
   // ("memory.max" = "64M", "cpu.max" = "50000 100000", ...); a value the
   // kernel refuses fails the start with Linux's reason.

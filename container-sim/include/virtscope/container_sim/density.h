@@ -14,7 +14,8 @@ struct DensityFigures {
   uint32_t containers = 0;
   uint64_t instructions = 0;    // user instructions until every shell waited at its prompt
   uint64_t frames = 0;          // 4 KiB frames of emulated RAM in use then (page tables + pages)
-  uint64_t layer_bytes = 0;     // file bytes each container's unpacked image holds (host memory of the kernel model)
+  uint64_t layer_bytes = 0;     // file bytes of the unpacked image (host memory of the kernel model), once for all
+  uint64_t layers_unpacked = 0, layers_shared = 0;  // the one layer unpacked once, then shared by DiffID
   uint64_t syscalls = 0, page_faults = 0;
   double instructions_per_container() const { return containers ? double(instructions) / containers : 0; }
   double bytes_per_container() const { return containers ? double(frames) * 4096 / containers : 0; }
