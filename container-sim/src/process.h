@@ -22,6 +22,12 @@ enum class ProcState : uint8_t {
   Zombie,    // exited; its parent has not reaped it
 };
 
+// The file a host-started program names: a name without '/' is /bin/NAME,
+// as the teaching kernel's shell finds programs (spawn, containers, exec).
+inline std::string program_path(const std::string& name) {
+  return name.find('/') == std::string::npos ? "/bin/" + name : name;
+}
+
 // A system call as int $0x80 made it: EAX and EBX, ECX, EDX, ESI, EDI, EBP.
 struct SyscallArgs {
   uint32_t nr = 0;

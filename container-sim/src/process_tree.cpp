@@ -121,7 +121,7 @@ uint32_t Kernel::spawn(const std::vector<std::string>& argv, const std::vector<s
     error = "nothing to run (empty argv)";
     return 0;
   }
-  const std::string path = argv[0].find('/') == std::string::npos ? "/bin/" + argv[0] : argv[0];
+  const std::string path = program_path(argv[0]);
   Process* p = new_process(nullptr, init_ns_, cgroups_.root());
   if (!p) {
     error = "too many processes";

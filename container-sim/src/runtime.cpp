@@ -168,10 +168,15 @@ uint32_t Kernel::create_container(const ContainerSpec& spec, std::string& error)
   if (spec.host_uts) flags &= ~uint32_t(kNsUts);
   if (spec.host_ipc) flags &= ~uint32_t(kNsIpc);
   if (spec.host_net) flags &= ~uint32_t(kNsNet);
+  // A failure from here on undoes the process (if made) and the cgroup.
+  auto undo = [&](Process* made) {
+    if (made) reap(*made);
+    cgroups_.rmdir(*cg);
+    return 0u;
+  };
   if (const int e = make_namespaces(runtime, flags, set, &root, &cwd, false)) {
     error = "cannot create namespaces: " + errno_text(e);
-    cgroups_.rmdir(*cg);
-    return 0;
+    return undo(nullptr);
   }
   set.pid = set.pid_for_children;
   if (spec.user_namespace) {
@@ -188,33 +193,23 @@ uint32_t Kernel::create_container(const ContainerSpec& spec, std::string& error)
   Process* p = new_process(nullptr, set, cg);
   if (!p) {
     error = "too many processes";
-    cgroups_.rmdir(*cg);
-    return 0;
+    return undo(nullptr);
   }
   if (spec.user_namespace) {
     p->uid = p->euid = p->suid = kRootlessBase;
     p->gid = p->egid = p->sgid = kRootlessBase;
   }
   p->root = p->cwd = set.mnt->mounts.root_ref();
-  if (!mount_container_proc(*p, error) || !enter_workdir(*p, spec.cwd, error)) {
-    reap(*p);
-    cgroups_.rmdir(*cg);
-    return 0;
-  }
-  const std::string path = spec.argv[0].find('/') == std::string::npos ? "/bin/" + spec.argv[0] : spec.argv[0];
-  if (exec_image(*p, path, spec.argv, spec.env, &error) < 0) {
+  if (!mount_container_proc(*p, error) || !enter_workdir(*p, spec.cwd, error)) return undo(p);
+  if (exec_image(*p, program_path(spec.argv[0]), spec.argv, spec.env, &error) < 0) {
     error = spec.argv[0] + ": " + error;
-    reap(*p);
-    cgroups_.rmdir(*cg);
-    return 0;
+    return undo(p);
   }
   give_console(*p);
   if (spec.veth) {
     if (const int e = net_attach_veth(p->pid(), rec.host_veth)) {
       error = "veth pair: " + errno_text(e);
-      reap(*p);
-      cgroups_.rmdir(*cg);
-      return 0;
+      return undo(p);
     }
   }
   rec.pid = p->pid();
@@ -254,8 +249,7 @@ uint32_t Kernel::exec_in_container(const std::string& name, const std::vector<st
   p->uid = p->euid = p->suid = init->uid;
   p->gid = p->egid = p->sgid = init->gid;
   p->root = p->cwd = init->root;
-  const std::string path = argv[0].find('/') == std::string::npos ? "/bin/" + argv[0] : argv[0];
-  if (exec_image(*p, path, argv, envp, &error) < 0) {
+  if (exec_image(*p, program_path(argv[0]), argv, envp, &error) < 0) {
     error = argv[0] + ": " + error;
     reap(*p);
     return 0;

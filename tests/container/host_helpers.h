@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -12,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "subprocess.h"
 #include "virtscope/container_sim/container_host.h"
 
 namespace vs::container_sim {
@@ -67,19 +70,42 @@ struct TestHost {
   // exit N: tests/container/guest) already in /bin as `argv[0]`, to the
   // end; the console, after checking that nothing failed and that at least
   // `min_oks` checks passed.
-  std::string run_checks(const std::vector<std::string>& argv, size_t min_oks, uint64_t budget = 2'000'000'000) {
-    const uint32_t pid = spawn(argv);
-    EXPECT_EQ(host->run(budget), HostStop::AllExited) << console;
-    EXPECT_EQ(host->exit_status(pid), 0) << console;
-    EXPECT_EQ(console.find("FAIL"), std::string::npos) << console;
-    EXPECT_NE(console.find("\n0 failures\n"), std::string::npos) << console;
-    size_t oks = 0;
-    for (size_t at = 0; (at = console.find("ok ", at)) != std::string::npos; at += 3)
-      oks += at == 0 || console[at - 1] == '\n';
-    EXPECT_GE(oks, min_oks) << console;
-    return console;
-  }
+  std::string run_checks(const std::vector<std::string>& argv, size_t min_oks, uint64_t budget = 2'000'000'000);
 };
+
+// A checks program's output: it exited 0, no "FAIL" line, "0 failures",
+// and at least `min_oks` lines starting "ok ".
+inline void expect_checks_passed(const std::string& out, std::optional<int> status, size_t min_oks) {
+  EXPECT_EQ(status, 0) << out;
+  EXPECT_EQ(out.find("FAIL"), std::string::npos) << out;
+  EXPECT_NE(out.find("\n0 failures\n"), std::string::npos) << out;
+  size_t oks = 0;
+  for (size_t at = 0; (at = out.find("ok ", at)) != std::string::npos; at += 3) oks += at == 0 || out[at - 1] == '\n';
+  EXPECT_GE(oks, min_oks) << out;
+}
+
+inline std::string TestHost::run_checks(const std::vector<std::string>& argv, size_t min_oks, uint64_t budget) {
+  const uint32_t pid = spawn(argv);
+  EXPECT_EQ(host->run(budget), HostStop::AllExited) << console;
+  expect_checks_passed(console, host->exit_status(pid), min_oks);
+  return console;
+}
+
+// The same guest ELF run as an ordinary i386 process of this Linux host
+// must print what it printed under container-sim (`sim_out`). "" when it
+// ran and was compared; otherwise why it could not run here, for the
+// caller's GTEST_SKIP (no i386 support, or exit 77: the host forbids the
+// namespaces it needs).
+inline std::string expect_same_output_as_linux(const std::string& elf, const std::vector<std::string>& args,
+                                               const std::string& sim_out) {
+  const test::ProcessResult native = test::run_process(elf, args, "", std::vector<std::string>{}, 60);
+  if (native.exec_errno != 0) return std::string("this host cannot run i386 programs: ") + std::strerror(native.exec_errno);
+  if (native.status == 77) return "the host forbids it: " + native.out;
+  EXPECT_FALSE(native.timed_out) << native.out;
+  EXPECT_EQ(native.status, 0) << "on Linux:\n" << native.out;
+  EXPECT_EQ(sim_out, native.out) << "container-sim above, Linux below";
+  return "";
+}
 
 // Did a checks program print "ok LINE"?
 inline bool has_line(const std::string& out, const std::string& line) {
